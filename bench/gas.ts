@@ -1,0 +1,143 @@
+/**
+ * Gas benchmark: runs each flow on the in-process Hardhat network with a 6-decimal token between
+ * accounts that already hold a balance, prints a table against the targets and writes
+ * bench/out/gas.json as { "<flow>": <gas used by the transaction> }.
+ *
+ * Run: npm run bench:gas
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ethers, network } from "hardhat";
+import type { ContractTransactionResponse, Signer } from "ethers";
+import type { EscrowVault, TestToken } from "../typechain-types";
+import { authorize, escrowFromReceipt, makeInvoice, signInvoice, TimeoutAction, type Escrow } from "../test/contracts/helpers";
+
+/** Targets from the contracts issue; flows without a target are reported for information. */
+const TARGETS: Record<string, number> = {
+  "invoice.pay": 85_000,
+  "escrow.release": 45_000,
+  "escrow.release.fee": 55_000,
+  "escrow.refund": 45_000,
+  "escrow.timeout.batch50": 50 * 30_000,
+};
+const AMOUNT = 100_000_000n; // 100 units of a 6-decimal token
+const BATCH_SIZE = 50;
+const HOUR = 3600n;
+
+const results: Record<string, number> = {};
+
+async function measure(flow: string, tx: Promise<ContractTransactionResponse>): Promise<void> {
+  const receipt = await (await tx).wait();
+  results[flow] = Number(receipt!.gasUsed);
+  process.stdout.write(`  measured ${flow}\n`);
+}
+
+async function advance(seconds: bigint): Promise<void> {
+  await network.provider.send("evm_increaseTime", [Number(seconds)]);
+  await network.provider.send("evm_mine");
+}
+
+async function main(): Promise<void> {
+  const [owner, feeRecipient, merchant, payer, arbiter, holder] = await ethers.getSigners();
+  // Merchants only sign invoices off-chain, so fresh keys without ETH will do.
+  const payees = Array.from({ length: BATCH_SIZE }, () => ethers.Wallet.createRandom(ethers.provider));
+  const token = (await ethers.deployContract("TestToken", ["Test USD", "TUSD", 6])) as unknown as TestToken;
+  const vault = (await ethers.deployContract("EscrowVault", [owner.address, feeRecipient.address, 0])) as unknown as EscrowVault;
+  const vaultAddress = await vault.getAddress();
+  await vault.setTokenAllowed(await token.getAddress(), true);
+  // Every account holds a balance before anything is measured: warm holders, as in production.
+  for (const account of [merchant, payer, arbiter, holder, ...payees]) {
+    await token.mint(account.address, 1_000_000n * AMOUNT);
+  }
+
+  const pay = async (from: Signer, invoiceOverrides: Record<string, unknown> = {}, payee: Signer = merchant) => {
+    const invoice = await makeInvoice({ merchant: await payee.getAddress(), token: await token.getAddress(), amount: AMOUNT, ...invoiceOverrides });
+    await (await token.connect(from).approve(vaultAddress, invoice.amount)).wait();
+    const signature = await signInvoice(vault, payee, invoice);
+    return { invoice, tx: vault.connect(from).payInvoice(invoice, signature) };
+  };
+  const open = async (overrides: Record<string, unknown> = {}, payee: Signer = merchant): Promise<{ escrowId: string; escrow: Escrow }> => {
+    const { tx } = await pay(payer, overrides, payee);
+    return escrowFromReceipt(vault, (await (await tx).wait())!);
+  };
+
+  console.log("Running gas flows on the in-process Hardhat network…");
+  await measure("baseline.transfer", token.connect(holder).transfer(merchant.address, AMOUNT));
+  // An allowance that is not used up, so the transferFrom writes it back non-zero as a payment would.
+  await (await token.connect(holder).approve(owner.address, 2n * AMOUNT)).wait();
+  await measure("baseline.transferFrom", token.connect(owner).transferFrom(holder.address, merchant.address, AMOUNT));
+
+  // The vault must already hold the token, as it does once any escrow is open.
+  await open();
+  await measure("invoice.pay", (await pay(payer)).tx);
+  await measure("invoice.pay.direct", (await pay(payer, { holdPeriod: 0n })).tx);
+
+  // Releases and refunds after the pay-by time, the usual case: the escrow's word is cleared.
+  const released = await open();
+  const refunded = await open();
+  const partial = await open();
+  const signed = await open();
+  await advance(2n * HOUR);
+  await measure("escrow.release", vault.connect(payer).release(released.escrowId, released.escrow, AMOUNT));
+  await measure("escrow.refund", vault.connect(merchant).refund(refunded.escrowId, refunded.escrow, AMOUNT));
+  await measure("escrow.refund.partial", vault.connect(merchant).refund(partial.escrowId, partial.escrow, AMOUNT / 2n));
+  const auth = await authorize(vault, payer, "Release", { escrowId: signed.escrowId, amount: AMOUNT });
+  await measure("escrow.releaseWithSig", vault.connect(holder).releaseWithSig(signed.escrowId, signed.escrow, AMOUNT, auth));
+
+  // Disputes: open, extend, dispute, resolve.
+  const disputed = await open({ arbiter: arbiter.address });
+  const extended = await open({ timeoutAction: TimeoutAction.Release });
+  await measure("escrow.extendDeadline", vault.connect(merchant).extendDeadline(extended.escrowId, extended.escrow, extended.escrow.deadline + 86_400n));
+  await measure("escrow.dispute", vault.connect(payer).dispute(disputed.escrowId, disputed.escrow));
+  const disputedAt = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+  await advance(3n * HOUR);
+  await measure("escrow.resolve", vault.connect(arbiter).resolve(disputed.escrowId, { ...disputed.escrow, disputedAt }, AMOUNT / 2n));
+
+  // 1% fee: the fee accrual slot already holds fees from an earlier release (steady state).
+  await (await vault.setFee(100)).wait();
+  const warmFee = await open();
+  const feeRelease = await open();
+  await advance(2n * HOUR);
+  await (await vault.connect(payer).release(warmFee.escrowId, warmFee.escrow, AMOUNT)).wait();
+  await measure("escrow.release.fee", vault.connect(payer).release(feeRelease.escrowId, feeRelease.escrow, AMOUNT));
+  await (await vault.setFee(0)).wait();
+
+  // Fifty escrows due at once, each to a different merchant.
+  const due: { escrowId: string; escrow: Escrow }[] = [];
+  for (const payee of payees) due.push(await open({ holdPeriod: 2n * HOUR }, payee));
+  await advance(4n * HOUR);
+  const batchReceipt = await (await vault.executeTimeouts(due)).wait();
+  results["escrow.timeout.batch50"] = Number(batchReceipt!.gasUsed);
+  const timedOut = batchReceipt!.logs.filter((log) => vault.interface.parseLog(log)?.name === "EscrowTimedOut");
+  // A skipped escrow would make the batch look cheap: insist that every one was closed.
+  if (timedOut.length !== BATCH_SIZE) throw new Error(`batch closed ${timedOut.length} of ${BATCH_SIZE} escrows`);
+  process.stdout.write("  measured escrow.timeout.batch50\n");
+
+  report();
+}
+
+function report(): void {
+  const rows = Object.entries(results).map(([flow, gas]) => {
+    const target = TARGETS[flow];
+    const verdict = target === undefined ? "" : gas <= target ? "ok" : "OVER";
+    return { flow, gas, target: target ?? "", verdict };
+  });
+  console.log("");
+  console.table(rows);
+  const perEscrow = Math.round(results["escrow.timeout.batch50"] / BATCH_SIZE);
+  console.log(`escrow.timeout.batch50 per escrow: ${perEscrow} gas`);
+  const outDir = join(__dirname, "out");
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, "gas.json"), JSON.stringify(results, null, 2) + "\n");
+  console.log(`wrote ${join("bench", "out", "gas.json")}`);
+  const over = rows.filter((r) => r.verdict === "OVER");
+  if (over.length > 0) {
+    console.error(`over target: ${over.map((r) => r.flow).join(", ")}`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
