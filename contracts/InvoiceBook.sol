@@ -17,7 +17,8 @@ abstract contract InvoiceBook is EscrowBook, TypedDataDomain {
 
     /// @notice EIP-712 type of {Invoice}.
     bytes32 public constant INVOICE_TYPEHASH = keccak256(
-        "Invoice(address merchant,address token,uint256 amount,uint48 payBy,uint48 holdPeriod,uint8 timeoutAction,address arbiter,address payer,bytes32 merchantReference,uint256 nonce)"
+        "Invoice(address merchant,address token,uint256 amount,uint48 payBy,uint48 holdPeriod,uint8 timeoutAction,"
+        "address arbiter,address payer,bytes32 merchantReference,uint256 nonce)"
     );
 
     /// @dev abi.encode(Invoice) is ten static words.
@@ -126,7 +127,15 @@ abstract contract InvoiceBook is EscrowBook, TypedDataDomain {
     function _settleInvoice(bytes32 invoiceId, Invoice calldata invoice, uint16 currentFeeBps) private {
         uint256 fee = _feeOn(invoice.amount, currentFeeBps);
         _markUsed(invoiceId);
-        emit InvoiceSettled(invoiceId, msg.sender, invoice.merchant, invoice.token, invoice.amount, fee, invoice.merchantReference);
+        emit InvoiceSettled(
+            invoiceId,
+            msg.sender,
+            invoice.merchant,
+            invoice.token,
+            invoice.amount,
+            fee,
+            invoice.merchantReference
+        );
         if (fee == 0) {
             // One token call instead of two: the merchant's balance delta proves the payment.
             invoice.token.pullExact(msg.sender, invoice.merchant, invoice.amount);
