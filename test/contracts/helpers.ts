@@ -1,98 +1,33 @@
 import { ethers } from "hardhat";
 import type { Signer, TypedDataDomain, ContractTransactionReceipt } from "ethers";
+import {
+  ACTION_TYPES,
+  INVOICE_TYPES,
+  TimeoutAction,
+  escrowFromReceipt,
+  vaultTypedDataDomain,
+  type ActionKind,
+  type Escrow,
+} from "../../scripts/lib/vault-typed-data";
 import type { EscrowVault } from "../../typechain-types";
 import type { IEscrowVault } from "../../typechain-types/contracts/EscrowVault";
 
-/** Timeout actions, as the Solidity enum numbers them. */
-export const TimeoutAction = { Release: 0, Refund: 1 } as const;
+export {
+  ACTION_TYPES,
+  INVOICE_TYPES,
+  TimeoutAction,
+  escrowFromReceipt,
+  type ActionKind,
+  type Escrow,
+} from "../../scripts/lib/vault-typed-data";
 
 export type InvoiceStruct = IEscrowVault.InvoiceStruct;
 export type EscrowStruct = IEscrowVault.EscrowStruct;
 
-/** A plain-object escrow, as read back from the EscrowOpened event and updated by tests. */
-export interface Escrow {
-  token: string;
-  payer: string;
-  payee: string;
-  arbiter: string;
-  remaining: bigint;
-  payBy: bigint;
-  deadline: bigint;
-  disputedAt: bigint;
-  feeBps: bigint;
-  timeoutAction: bigint;
-}
-
-export const INVOICE_TYPES = {
-  Invoice: [
-    { name: "merchant", type: "address" },
-    { name: "token", type: "address" },
-    { name: "amount", type: "uint256" },
-    { name: "payBy", type: "uint48" },
-    { name: "holdPeriod", type: "uint48" },
-    { name: "timeoutAction", type: "uint8" },
-    { name: "arbiter", type: "address" },
-    { name: "payer", type: "address" },
-    { name: "merchantReference", type: "bytes32" },
-    { name: "nonce", type: "uint256" },
-  ],
-};
-
-/** EIP-712 types of the signature-authorised actions, keyed by primary type. */
-export const ACTION_TYPES = {
-  Release: [
-    { name: "escrowId", type: "bytes32" },
-    { name: "amount", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-  ],
-  Refund: [
-    { name: "escrowId", type: "bytes32" },
-    { name: "amount", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-  ],
-  Dispute: [
-    { name: "escrowId", type: "bytes32" },
-    { name: "nonce", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-  ],
-  Resolve: [
-    { name: "escrowId", type: "bytes32" },
-    { name: "payeeAmount", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-  ],
-  ExtendDeadline: [
-    { name: "escrowId", type: "bytes32" },
-    { name: "newDeadline", type: "uint48" },
-    { name: "nonce", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-  ],
-  CancelInvoice: [
-    { name: "invoiceId", type: "bytes32" },
-    { name: "nonce", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-  ],
-  Claim: [
-    { name: "token", type: "address" },
-    { name: "to", type: "address" },
-    { name: "nonce", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-  ],
-} as const;
-
-export type ActionKind = keyof typeof ACTION_TYPES;
-
 /** The vault's EIP-712 domain; the chain id is masked to 32 bits as TIP-712 requires. */
 export async function vaultDomain(vault: EscrowVault): Promise<TypedDataDomain> {
   const { chainId } = await ethers.provider.getNetwork();
-  return {
-    name: "EscrowVault",
-    version: "1",
-    chainId: chainId & 0xffffffffn,
-    verifyingContract: await vault.getAddress(),
-  };
+  return vaultTypedDataDomain(chainId, await vault.getAddress());
 }
 
 export async function signInvoice(vault: EscrowVault, signer: Signer, invoice: InvoiceStruct): Promise<string> {
@@ -133,31 +68,6 @@ export async function makeInvoice(overrides: Partial<InvoiceStruct> & { merchant
     nonce: BigInt(ethers.hexlify(ethers.randomBytes(8))),
     ...overrides,
   };
-}
-
-/** Reads the escrow back from the EscrowOpened event of a payment receipt. */
-export function escrowFromReceipt(vault: EscrowVault, receipt: ContractTransactionReceipt): { escrowId: string; escrow: Escrow } {
-  for (const log of receipt.logs) {
-    const parsed = vault.interface.parseLog(log);
-    if (parsed?.name !== "EscrowOpened") continue;
-    const a = parsed.args;
-    return {
-      escrowId: a.escrowId,
-      escrow: {
-        token: a.token,
-        payer: a.payer,
-        payee: a.payee,
-        arbiter: a.arbiter,
-        remaining: a.amount,
-        payBy: a.payBy,
-        deadline: a.deadline,
-        disputedAt: 0n,
-        feeBps: a.feeBps,
-        timeoutAction: a.timeoutAction,
-      },
-    };
-  }
-  throw new Error("no EscrowOpened event in receipt");
 }
 
 /** Signs and pays `invoice` from `payer`, approving exactly the amount first; returns the opened escrow. */
