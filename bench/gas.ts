@@ -81,7 +81,9 @@ async function main(): Promise<void> {
   await measure("escrow.release", vault.connect(payer).release(released.escrowId, released.escrow, AMOUNT));
   await measure("escrow.refund", vault.connect(merchant).refund(refunded.escrowId, refunded.escrow, AMOUNT));
   await measure("escrow.refund.partial", vault.connect(merchant).refund(partial.escrowId, partial.escrow, AMOUNT / 2n));
-  const auth = await authorize(vault, payer, "Release", { escrowId: signed.escrowId, amount: AMOUNT });
+  // A relayer hands out sequential nonces, so the signer's bitmap word is already in use.
+  await (await vault.connect(payer).invalidateNonces(0, 1)).wait();
+  const auth = await authorize(vault, payer, "Release", { escrowId: signed.escrowId, amount: AMOUNT }, { nonce: 1n });
   await measure("escrow.releaseWithSig", vault.connect(holder).releaseWithSig(signed.escrowId, signed.escrow, AMOUNT, auth));
 
   // Disputes: open, extend, dispute, resolve.

@@ -11,7 +11,8 @@ import {VaultConfig} from "./VaultConfig.sol";
 ///
 /// Payouts are not behind the deposit lock: each one writes the escrow's new state before the token
 /// call (checks-effects-interactions) and measures no balance, so a re-entering token can only act on
-/// already-updated state. See docs/decisions/002-escrow-state-as-hash.md.
+/// already-updated state. See docs/decisions/002-escrow-state-as-hash.md and
+/// docs/decisions/006-payouts-without-reentrancy-lock.md.
 abstract contract EscrowBook is VaultConfig {
     /// @notice How long the arbiter has to resolve a dispute before anyone can refund the payer.
     uint48 public constant ARBITRATION_PERIOD = 30 days;
@@ -50,8 +51,8 @@ abstract contract EscrowBook is VaultConfig {
     }
 
     /// @notice Opens a dispute: from now on only the arbiter can release, and the payee can still refund.
-    /// @dev Caller: the payer or the payee, before the deadline. Reverts with {NoArbiter} when the
-    /// escrow has none, {EscrowIsDisputed}, or {DeadlinePassed}.
+    /// @dev Caller: the payer or the payee, before the deadline. Reverts with {EscrowNotOpen},
+    /// {NotAuthorized}, {NoArbiter} when the escrow has none, {EscrowIsDisputed}, or {DeadlinePassed}.
     /// @param escrowId The escrow id.
     /// @param escrow The escrow as last emitted.
     function dispute(bytes32 escrowId, Escrow calldata escrow) external {
@@ -59,7 +60,8 @@ abstract contract EscrowBook is VaultConfig {
     }
 
     /// @notice Closes a disputed escrow: `payeeAmount` (minus fee) to the payee, the rest to the payer.
-    /// @dev Caller: the arbiter, while disputed. Reverts with {EscrowNotDisputed} or
+    /// @dev Caller: the arbiter, while disputed (also after the arbitration period, until someone
+    /// executes the timeout). Reverts with {EscrowNotOpen}, {NotAuthorized}, {EscrowNotDisputed} or
     /// {AmountExceedsRemaining}.
     /// @param escrowId The escrow id.
     /// @param escrow The escrow as last emitted.
@@ -70,7 +72,10 @@ abstract contract EscrowBook is VaultConfig {
 
     /// @notice Moves the deadline later.
     /// @dev Caller: the party the timeout favours (the payee for Release, the payer for Refund), while
-    /// undisputed. Reverts with {DeadlineNotExtended} unless `newDeadline` is later.
+    /// undisputed, also after the deadline until someone executes the timeout. An extension only ever
+    /// delays the caller's own favourable outcome, and it reopens the window for disputes. Reverts with
+    /// {EscrowNotOpen}, {NotAuthorized}, {EscrowIsDisputed}, or {DeadlineNotExtended} unless
+    /// `newDeadline` is later.
     /// @param escrowId The escrow id.
     /// @param escrow The escrow as last emitted.
     /// @param newDeadline The new deadline (unix seconds).
@@ -182,7 +187,7 @@ abstract contract EscrowBook is VaultConfig {
         Escrow memory updated = escrow;
         updated.disputedAt = uint48(block.timestamp);
         _escrowHashes[escrowId] = keccak256(abi.encode(updated));
-        emit EscrowDisputed(escrowId, caller);
+        emit EscrowDisputed(escrowId, caller, updated.disputedAt);
     }
 
     function _resolve(bytes32 escrowId, Escrow calldata escrow, uint256 payeeAmount, address caller) internal {

@@ -21,6 +21,12 @@ abstract contract InvoiceBook is EscrowBook, TypedDataDomain {
         "address arbiter,address payer,bytes32 merchantReference,uint256 nonce)"
     );
 
+    /// @notice Longest hold period an invoice may ask for: ten years.
+    uint48 public constant MAX_HOLD_PERIOD = 3650 days;
+
+    /// @dev r, s and v.
+    uint256 private constant _ECDSA_SIGNATURE_LENGTH = 65;
+
     /// @dev abi.encode(Invoice) is ten static words.
     uint256 private constant _INVOICE_ENCODED_SIZE = 10 * 32;
 
@@ -31,7 +37,8 @@ abstract contract InvoiceBook is EscrowBook, TypedDataDomain {
     /// when the hold period is zero.
     /// @dev The caller must have approved the vault for `invoice.amount`. Reverts with
     /// {InvoiceExpired}, {InvoiceAlreadyUsed}, {InvalidInvoiceSignature}, {PayerMismatch},
-    /// {ArbiterConflict}, {ZeroMerchant}, {ZeroAmount}, {DepositsArePaused}, {TokenNotAllowed}, or the
+    /// {ArbiterConflict}, {ZeroMerchant}, {ZeroAmount}, {HoldPeriodTooLong}, {DepositsArePaused},
+    /// {TokenNotAllowed}, {ReentrantDeposit}, or the
     /// token library's errors when fewer tokens arrive than asked (nothing is kept in that case).
     /// @param invoice The invoice as signed.
     /// @param signature The merchant's or its signer's signature over the invoice.
@@ -104,6 +111,7 @@ abstract contract InvoiceBook is EscrowBook, TypedDataDomain {
         if (block.timestamp > invoice.payBy) revert InvoiceExpired(block.timestamp, invoice.payBy);
         if (invoice.merchant == address(0)) revert ZeroMerchant();
         if (invoice.amount == 0) revert ZeroAmount();
+        if (invoice.holdPeriod > MAX_HOLD_PERIOD) revert HoldPeriodTooLong(invoice.holdPeriod, MAX_HOLD_PERIOD);
         if (invoice.payer != address(0) && invoice.payer != payer) revert PayerMismatch(invoice.payer, payer);
         if (invoice.arbiter != address(0) && (invoice.arbiter == invoice.merchant || invoice.arbiter == payer)) {
             revert ArbiterConflict(invoice.arbiter);
@@ -116,17 +124,33 @@ abstract contract InvoiceBook is EscrowBook, TypedDataDomain {
     /// The plain ECDSA check against the merchant comes first: it is the common case and needs no
     /// storage read or code-size lookup.
     function _isMerchantSignature(address merchant, bytes32 digest, bytes calldata signature) private view returns (bool) {
-        (address recovered, ECDSA.RecoverError error, ) = ECDSA.tryRecover(digest, signature);
-        if (error == ECDSA.RecoverError.NoError && recovered == merchant) return true;
+        if (signature.length == _ECDSA_SIGNATURE_LENGTH) {
+            // Read r, s, v straight from calldata: no copy of the signature into memory.
+            bytes32 r;
+            bytes32 s;
+            uint8 v;
+            assembly ("memory-safe") {
+                r := calldataload(signature.offset)
+                s := calldataload(add(signature.offset, 0x20))
+                v := byte(0, calldataload(add(signature.offset, 0x40)))
+            }
+            (address recovered, ECDSA.RecoverError error, ) = ECDSA.tryRecover(digest, v, r, s);
+            if (error == ECDSA.RecoverError.NoError && recovered == merchant) return true;
+        }
         address signer = invoiceSigner[merchant];
         if (signer != address(0) && SignatureChecker.isValidSignatureNow(signer, digest, signature)) return true;
         return merchant.code.length != 0 && SignatureChecker.isValidERC1271SignatureNow(merchant, digest, signature);
     }
 
     /// @dev Hold period zero: the invoice is marked used and the merchant paid at once (minus fee).
+    /// The money passes through the vault rather than straight from payer to merchant: the vault's own
+    /// balance delta is measured under the deposit lock, where a payout re-entered from the token can
+    /// only lower it, whereas a re-entered payout to the merchant would inflate the merchant's delta and
+    /// pass for this payment. It also treats a blocked merchant like every payout: deferred, claimable.
     function _settleInvoice(bytes32 invoiceId, Invoice calldata invoice, uint16 currentFeeBps) private {
         uint256 fee = _feeOn(invoice.amount, currentFeeBps);
         _markUsed(invoiceId);
+        _accrueFee(invoice.token, fee);
         emit InvoiceSettled(
             invoiceId,
             msg.sender,
@@ -136,14 +160,8 @@ abstract contract InvoiceBook is EscrowBook, TypedDataDomain {
             fee,
             invoice.merchantReference
         );
-        if (fee == 0) {
-            // One token call instead of two: the merchant's balance delta proves the payment.
-            invoice.token.pullExact(msg.sender, invoice.merchant, invoice.amount);
-        } else {
-            _accrueFee(invoice.token, fee);
-            invoice.token.pullExact(msg.sender, address(this), invoice.amount);
-            _payout(invoice.token, invoice.merchant, invoice.amount - fee);
-        }
+        invoice.token.pullExact(msg.sender, address(this), invoice.amount);
+        _payout(invoice.token, invoice.merchant, invoice.amount - fee);
     }
 
     /// @dev Hold period above zero: the funds move into the vault under a new escrow.

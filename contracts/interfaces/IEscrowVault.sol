@@ -77,7 +77,7 @@ interface IEscrowVault {
         uint256 nonce;
         /// @dev The signature is accepted only while `block.timestamp < validBefore` (as in EIP-3009).
         uint256 validBefore;
-        /// @dev ECDSA signature (65 or 64 bytes) or EIP-1271 signature data.
+        /// @dev 65-byte ECDSA signature (r, s, v) or EIP-1271 signature data.
         bytes signature;
     }
 
@@ -120,8 +120,9 @@ interface IEscrowVault {
     /// @notice `amount` left escrow `escrowId` back to its payer.
     event EscrowRefunded(bytes32 indexed escrowId, uint256 amount);
 
-    /// @notice The payer or payee disputed escrow `escrowId`; only the arbiter can move it now.
-    event EscrowDisputed(bytes32 indexed escrowId, address indexed disputant);
+    /// @notice The payer or payee disputed escrow `escrowId`; only the arbiter can release it now.
+    /// @dev `disputedAt` is the escrow's new field, so indexers need not fetch the block.
+    event EscrowDisputed(bytes32 indexed escrowId, address indexed disputant, uint48 disputedAt);
 
     /// @notice The arbiter closed escrow `escrowId` with a split.
     event EscrowResolved(bytes32 indexed escrowId, uint256 payeeAmount, uint256 fee, uint256 payerAmount);
@@ -217,6 +218,8 @@ interface IEscrowVault {
     error ZeroAddress();
     /// @notice The token was allowlisted at some point, so the vault may owe funds in it.
     error TokenHasLiabilities(address token);
+    /// @notice The invoice asks for a hold period longer than the vault allows.
+    error HoldPeriodTooLong(uint48 holdPeriod, uint48 maxHoldPeriod);
     /// @notice Ownership cannot be renounced; transfer it instead.
     error RenounceDisabled();
     /// @notice The call was re-entered while a deposit was measuring balances.

@@ -34,7 +34,9 @@ library TokenMovements {
         uint256 balanceBefore = IERC20(token).balanceOf(to);
         bool success = _call(token, abi.encodeCall(IERC20.transferFrom, (from, to, amount)), gasleft());
         if (!success) revert TokenMovementsPullFailed(token, from);
-        uint256 received = IERC20(token).balanceOf(to) - balanceBefore;
+        uint256 balanceAfter = IERC20(token).balanceOf(to);
+        // A balance that fell (something paid out of `to` meanwhile) counts as nothing received.
+        uint256 received = balanceAfter > balanceBefore ? balanceAfter - balanceBefore : 0;
         if (received < amount) revert TokenMovementsShortfall(token, amount, received);
     }
 

@@ -1,3 +1,4 @@
+import { anyUint } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
 import {
@@ -29,7 +30,7 @@ function shouldBehaveLikeDispute(variant: TokenVariant): void {
       it(`lets the ${who} dispute, storing disputedAt as the dispute's block time`, async function () {
         const ctx = await loadEscrow(variant);
         const tx = await dispute(ctx, ctx[party]);
-        await expect(tx).to.emit(ctx.vault, "EscrowDisputed").withArgs(ctx.escrowId, ctx[party].address);
+        await expect(tx).to.emit(ctx.vault, "EscrowDisputed").withArgs(ctx.escrowId, ctx[party].address, anyUint);
         const disputedAt = await minedAt(tx);
         expect(await ctx.vault.escrowHashOf(ctx.escrowId)).to.equal(escrowHash({ ...ctx.escrow, disputedAt }));
       });
@@ -48,7 +49,7 @@ function shouldBehaveLikeDispute(variant: TokenVariant): void {
       const ctx = await loadEscrow(variant);
       await time.setNextBlockTimestamp(ctx.escrow.deadline);
       const tx = await dispute(ctx, ctx.payer);
-      await expect(tx).to.emit(ctx.vault, "EscrowDisputed").withArgs(ctx.escrowId, ctx.payer.address);
+      await expect(tx).to.emit(ctx.vault, "EscrowDisputed").withArgs(ctx.escrowId, ctx.payer.address, anyUint);
       expect(await minedAt(tx)).to.equal(ctx.escrow.deadline);
       expect(await ctx.vault.escrowHashOf(ctx.escrowId)).to.equal(
         escrowHash({ ...ctx.escrow, disputedAt: ctx.escrow.deadline }),
@@ -65,7 +66,7 @@ function shouldBehaveLikeDispute(variant: TokenVariant): void {
 
     it("allows a dispute of an escrow whose timeout refunds", async function () {
       const ctx = await loadEscrow(variant, { timeoutAction: TimeoutAction.Refund });
-      await expect(dispute(ctx, ctx.merchant)).to.emit(ctx.vault, "EscrowDisputed").withArgs(ctx.escrowId, ctx.merchant.address);
+      await expect(dispute(ctx, ctx.merchant)).to.emit(ctx.vault, "EscrowDisputed").withArgs(ctx.escrowId, ctx.merchant.address, anyUint);
     });
 
     it("refuses the undisputed struct afterwards", async function () {

@@ -87,7 +87,7 @@ function shouldBehaveLikeExtendDeadline(variant: TokenVariant): void {
         await time.setNextBlockTimestamp(newDeadline);
         await expect(ctx.vault.connect(ctx[other]).dispute(ctx.escrowId, { ...ctx.escrow, deadline: newDeadline }))
           .to.emit(ctx.vault, "EscrowDisputed")
-          .withArgs(ctx.escrowId, ctx[other].address);
+          .withArgs(ctx.escrowId, ctx[other].address, newDeadline);
       });
 
       it("extends after the deadline passed while nobody executed the timeout", async function () {

@@ -58,14 +58,18 @@ describe("payInvoice with a zero hold period", function () {
         .withArgs(await vault.hashInvoice(invoice));
     });
 
-    it("reverts with TokenMovementsPullFailed when the merchant cannot receive (payer keeps the funds)", async function () {
+    it("defers the merchant's payout when the merchant cannot receive, and the payment stands", async function () {
       const { vault, ethUsdt, merchant, payer } = await loadFixture(deployVaultFixture);
       const invoice = await makeInvoice({ merchant: merchant.address, token: await ethUsdt.getAddress(), holdPeriod: 0n });
       await ethUsdt.connect(payer).approve(await vault.getAddress(), invoice.amount);
       await ethUsdt.setBlackListed(merchant.address, true);
-      await expect(vault.connect(payer).payInvoice(invoice, await signInvoice(vault, merchant, invoice)))
-        .to.be.revertedWithCustomError(vault, "TokenMovementsPullFailed")
-        .withArgs(await ethUsdt.getAddress(), payer.address);
+      const tx = vault.connect(payer).payInvoice(invoice, await signInvoice(vault, merchant, invoice));
+      await expect(tx)
+        .to.emit(vault, "PayoutDeferred")
+        .withArgs(merchant.address, await ethUsdt.getAddress(), invoice.amount);
+      await expect(tx).to.changeTokenBalances(ethUsdt, [payer, merchant, vault], [-BigInt(invoice.amount), 0n, invoice.amount]);
+      expect(await vault.deferredPayouts(merchant.address, await ethUsdt.getAddress())).to.equal(invoice.amount);
+      expect(await vault.escrowHashOf(await vault.hashInvoice(invoice))).to.equal(USED);
     });
   });
 

@@ -326,6 +326,19 @@ describe("payInvoice", function () {
       await expect(vault.connect(payer).payInvoice(invoice, signature)).to.be.revertedWithCustomError(vault, "ZeroAmount");
     });
 
+    it("with HoldPeriodTooLong when the hold period exceeds ten years, and accepts exactly ten years", async function () {
+      const { vault, token, merchant, payer } = await loadFixture(deployVaultFixture);
+      const max = await vault.MAX_HOLD_PERIOD();
+      expect(max).to.equal(3650n * 24n * 3600n);
+      const tooLong = await makeInvoice({ merchant: merchant.address, token: await token.getAddress(), holdPeriod: max + 1n });
+      await token.connect(payer).approve(await vault.getAddress(), BigInt(tooLong.amount) * 2n);
+      await expect(vault.connect(payer).payInvoice(tooLong, await signInvoice(vault, merchant, tooLong)))
+        .to.be.revertedWithCustomError(vault, "HoldPeriodTooLong")
+        .withArgs(max + 1n, max);
+      const longest = await makeInvoice({ merchant: merchant.address, token: await token.getAddress(), holdPeriod: max });
+      await expect(vault.connect(payer).payInvoice(longest, await signInvoice(vault, merchant, longest))).to.emit(vault, "EscrowOpened");
+    });
+
     it("with DepositsArePaused while deposits are paused", async function () {
       const { vault, owner, payer, invoice, signature } = await loadFixture(signedInvoiceFixture);
       await vault.connect(owner).setDepositsPaused(true);

@@ -1,3 +1,4 @@
+import { anyUint } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
@@ -167,7 +168,7 @@ const twins: Twin[] = [
     tampered: (w) => [{ escrowId: w.disputed.escrowId }],
     submit: (w, auth, caller) => w.vault.connect(caller).disputeWithSig(w.open.escrowId, w.open.escrow, auth),
     verify: async (w, tx) => {
-      await expect(tx).to.emit(w.vault, "EscrowDisputed").withArgs(w.open.escrowId, w.payer.address);
+      await expect(tx).to.emit(w.vault, "EscrowDisputed").withArgs(w.open.escrowId, w.payer.address, anyUint);
       const disputedAt = BigInt((await (await tx).getBlock())!.timestamp);
       expect(await w.vault.escrowHashOf(w.open.escrowId)).to.equal(await w.vault.hashEscrow({ ...w.open.escrow, disputedAt }));
     },

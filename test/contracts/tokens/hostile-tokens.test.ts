@@ -157,17 +157,18 @@ describe("hostile tokens", function () {
       const { vault, reentrant, merchant, payer, address, vaultAddress, x, releaseX } = await loadFixture(openEscrowFixture);
       const y = await makeInvoice({ merchant: merchant.address, token: address, amount: 10_000_000n });
       await reentrant.arm(Trigger.TransferFrom, vaultAddress, releaseX, true, false);
-      // The re-entered release pays X out of the vault, so the vault's balance delta goes negative.
-      await expect(vault.connect(payer).payInvoice(y, await signInvoice(vault, merchant, y))).to.be.revertedWithPanic(0x11);
+      // The re-entered release pays X out of the vault, so the vault's balance falls: nothing received.
+      await expect(vault.connect(payer).payInvoice(y, await signInvoice(vault, merchant, y)))
+        .to.be.revertedWithCustomError(vault, "TokenMovementsShortfall")
+        .withArgs(address, y.amount, 0);
       expect(await vault.escrowHashOf(x.escrowId)).to.equal(await vault.hashEscrow(x.escrow));
       expect(await reentrant.balanceOf(vaultAddress)).to.equal(x.escrow.remaining);
     });
 
-    // KNOWN BUG, skipped so the suite stays green until the contract is fixed (see the report):
-    // a fee-free zero-hold settlement measures the MERCHANT's balance, and payouts are not behind the
-    // deposit lock, so a payout to the merchant re-entered from transferFrom counts as the payment.
-    // Today invoice Y is settled with escrow X's money and the merchant is paid once for two invoices.
-    it.skip("does not let a re-entered payout to the merchant pay a fee-free settlement", async function () {
+    // Zero-hold settlements pass through the vault so that the vault's own delta, under the deposit
+    // lock, is what proves the payment: a payout to the merchant re-entered from transferFrom cannot
+    // pass for it (it would have, had the merchant's balance been measured).
+    it("does not let a re-entered payout to the merchant pay a fee-free settlement", async function () {
       const { vault, reentrant, merchant, payer, address, vaultAddress, x, releaseX } = await loadFixture(openEscrowFixture);
       const y = await makeInvoice({ merchant: merchant.address, token: address, amount: 10_000_000n, holdPeriod: 0n });
       await reentrant.arm(Trigger.TransferFrom, vaultAddress, releaseX, true, false);
