@@ -1,0 +1,425 @@
+import type { Db } from "./db.js";
+
+/**
+ * SQL for webhooks: endpoints and secrets, the fan-out of domain events into deliveries, delivery
+ * leases (FOR UPDATE SKIP LOCKED plus lease_until, so a crashed process's lease runs out) and the
+ * attempt log. Callers pass every timestamp: the dispatcher's clock, not the database's, decides
+ * what is due, so tests can move time.
+ */
+
+export type EndpointStatus = "enabled" | "disabled";
+export type DisabledReason = "manual" | "gone" | "failing";
+export type DeliveryStatus = "pending" | "delivering" | "succeeded" | "failed" | "dead";
+
+export interface WebhookEndpointRow {
+  id: string;
+  merchantId: string;
+  url: string;
+  description: string;
+  /** null: every event type. */
+  eventTypes: string[] | null;
+  status: EndpointStatus;
+  disabledReason: DisabledReason | null;
+  disabledAt: Date | null;
+  failingSince: Date | null;
+  createdAt: Date;
+}
+
+export interface WebhookDeliveryRow {
+  id: string;
+  eventId: string;
+  eventType: string;
+  endpointId: string;
+  status: DeliveryStatus;
+  attemptCount: number;
+  nextAttemptAt: Date | null;
+  leaseUntil: Date | null;
+  leasedBy: string | null;
+  firstFailureAt: Date | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  succeededAt: Date | null;
+  redeliveredAt: Date | null;
+  createdAt: Date;
+}
+
+export interface WebhookAttemptRow {
+  id: string;
+  deliveryId: string;
+  attemptNumber: number;
+  trigger: "schedule" | "manual";
+  workerId: string;
+  url: string;
+  requestHeaders: Record<string, string>;
+  requestBody: string;
+  responseStatus: number | null;
+  responseHeaders: Record<string, string> | null;
+  responseBody: string | null;
+  durationMs: number;
+  outcome: string;
+  error: string | null;
+  startedAt: Date;
+}
+
+/** A delivery this process holds the lease on, with what it needs to send it. */
+export interface LeasedDelivery {
+  id: string;
+  attemptCount: number;
+  redeliveredAt: Date | null;
+  endpoint: { id: string; merchantId: string; url: string };
+  event: { id: string; type: string; createdAt: Date; payload: unknown };
+  /** Live secrets, newest first. */
+  secrets: string[];
+}
+
+/** A domain event the webhooks module itself emits (endpoint.disabled, endpoint.test). */
+export interface OwnDomainEvent {
+  id: string;
+  merchantId: string;
+  type: string;
+  subjectId: string;
+  payload: unknown;
+}
+
+/** The `chain` column of domain events that no chain caused. */
+export const RELAYER_CHAIN = "relayer";
+
+type Row = Record<string, unknown>;
+
+const ENDPOINT_COLUMNS = `id, merchant_id, url, description, event_types, status, disabled_reason, disabled_at, failing_since, created_at`;
+const DELIVERY_COLUMNS = `d.id, d.event_id, e.type AS event_type, d.endpoint_id, d.status, d.attempt_count, d.next_attempt_at,
+  d.lease_until, d.leased_by, d.first_failure_at, d.last_status_code, d.last_error, d.succeeded_at, d.redelivered_at, d.created_at`;
+
+const toEndpoint = (r: Row): WebhookEndpointRow => ({
+  id: r.id as string,
+  merchantId: r.merchant_id as string,
+  url: r.url as string,
+  description: r.description as string,
+  eventTypes: (r.event_types as string[] | null) ?? null,
+  status: r.status as EndpointStatus,
+  disabledReason: (r.disabled_reason as DisabledReason | null) ?? null,
+  disabledAt: (r.disabled_at as Date | null) ?? null,
+  failingSince: (r.failing_since as Date | null) ?? null,
+  createdAt: r.created_at as Date,
+});
+
+const toDelivery = (r: Row): WebhookDeliveryRow => ({
+  id: r.id as string,
+  eventId: r.event_id as string,
+  eventType: r.event_type as string,
+  endpointId: r.endpoint_id as string,
+  status: r.status as DeliveryStatus,
+  attemptCount: Number(r.attempt_count),
+  nextAttemptAt: (r.next_attempt_at as Date | null) ?? null,
+  leaseUntil: (r.lease_until as Date | null) ?? null,
+  leasedBy: (r.leased_by as string | null) ?? null,
+  firstFailureAt: (r.first_failure_at as Date | null) ?? null,
+  lastStatusCode: r.last_status_code === null ? null : Number(r.last_status_code),
+  lastError: (r.last_error as string | null) ?? null,
+  succeededAt: (r.succeeded_at as Date | null) ?? null,
+  redeliveredAt: (r.redelivered_at as Date | null) ?? null,
+  createdAt: r.created_at as Date,
+});
+
+const toAttempt = (r: Row): WebhookAttemptRow => ({
+  id: r.id as string,
+  deliveryId: r.delivery_id as string,
+  attemptNumber: Number(r.attempt_number),
+  trigger: r.trigger as "schedule" | "manual",
+  workerId: r.worker_id as string,
+  url: r.url as string,
+  requestHeaders: r.request_headers as Record<string, string>,
+  requestBody: r.request_body as string,
+  responseStatus: r.response_status === null ? null : Number(r.response_status),
+  responseHeaders: (r.response_headers as Record<string, string> | null) ?? null,
+  responseBody: (r.response_body as string | null) ?? null,
+  durationMs: Number(r.duration_ms),
+  outcome: r.outcome as string,
+  error: (r.error as string | null) ?? null,
+  startedAt: r.started_at as Date,
+});
+
+// ---- endpoints and secrets ----
+
+export async function insertEndpoint(
+  db: Db,
+  input: { id: string; merchantId: string; url: string; description: string; eventTypes: string[] | null; secret: string; now: Date },
+): Promise<WebhookEndpointRow> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.query(
+      `INSERT INTO webhook_endpoints (id, merchant_id, url, description, event_types, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${ENDPOINT_COLUMNS}`,
+      [input.id, input.merchantId, input.url, input.description, input.eventTypes, input.now],
+    );
+    await tx.query(`INSERT INTO webhook_endpoint_secrets (endpoint_id, secret, created_at) VALUES ($1, $2, $3)`, [input.id, input.secret, input.now]);
+    return toEndpoint(row!);
+  });
+}
+
+export async function getEndpoint(db: Db, endpointId: string): Promise<WebhookEndpointRow | undefined> {
+  const [row] = await db.query(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1`, [endpointId]);
+  return row && toEndpoint(row);
+}
+
+export async function listEndpoints(db: Db, merchantId: string): Promise<WebhookEndpointRow[]> {
+  const rows = await db.query(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE merchant_id = $1 ORDER BY created_at, id`, [merchantId]);
+  return rows.map(toEndpoint);
+}
+
+export async function enableEndpoint(db: Db, endpointId: string): Promise<WebhookEndpointRow | undefined> {
+  const [row] = await db.query(
+    `UPDATE webhook_endpoints SET status = 'enabled', disabled_reason = NULL, disabled_at = NULL, failing_since = NULL
+     WHERE id = $1 RETURNING ${ENDPOINT_COLUMNS}`,
+    [endpointId],
+  );
+  return row && toEndpoint(row);
+}
+
+/**
+ * Disables an enabled endpoint, ends its outstanding deliveries (bulk redelivery brings them back)
+ * and, in the same transaction, emits `notice` (endpoint.disabled) for the merchant's other
+ * endpoints. Returns false when the endpoint was already disabled.
+ */
+export async function disableEndpoint(
+  db: Db,
+  input: { endpointId: string; reason: DisabledReason; now: Date; notice?: OwnDomainEvent },
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const updated = await tx.query(
+      `UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = $2, disabled_at = $3
+       WHERE id = $1 AND status = 'enabled' RETURNING id`,
+      [input.endpointId, input.reason, input.now],
+    );
+    if (updated.length === 0) return false;
+    await tx.query(
+      `UPDATE webhook_deliveries SET status = 'dead', next_attempt_at = NULL, last_error = 'endpoint disabled'
+       WHERE endpoint_id = $1 AND status IN ('pending', 'failed')`,
+      [input.endpointId],
+    );
+    if (input.notice) await insertOwnDomainEvent(tx, input.notice, input.now);
+    return true;
+  });
+}
+
+/** Adds `secret` as the newest; older live secrets keep signing until `previousExpireAt` at most. */
+export async function rotateSecret(db: Db, input: { endpointId: string; secret: string; now: Date; previousExpireAt: Date }): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query(
+      `UPDATE webhook_endpoint_secrets SET expires_at = LEAST(COALESCE(expires_at, $2), $2)
+       WHERE endpoint_id = $1 AND (expires_at IS NULL OR expires_at > $3)`,
+      [input.endpointId, input.previousExpireAt, input.now],
+    );
+    await tx.query(`INSERT INTO webhook_endpoint_secrets (endpoint_id, secret, created_at) VALUES ($1, $2, $3)`, [input.endpointId, input.secret, input.now]);
+  });
+}
+
+/** Live secrets per endpoint, newest first. */
+export async function liveSecrets(db: Db, endpointIds: readonly string[], now: Date): Promise<Map<string, string[]>> {
+  const rows = await db.query<{ endpoint_id: string; secret: string }>(
+    `SELECT endpoint_id, secret FROM webhook_endpoint_secrets
+     WHERE endpoint_id = ANY($1) AND (expires_at IS NULL OR expires_at > $2) ORDER BY created_at DESC, id DESC`,
+    [[...endpointIds], now],
+  );
+  const byEndpoint = new Map<string, string[]>();
+  for (const row of rows) byEndpoint.set(row.endpoint_id, [...(byEndpoint.get(row.endpoint_id) ?? []), row.secret]);
+  return byEndpoint;
+}
+
+// ---- domain events, fan-out and leases ----
+
+async function insertOwnDomainEvent(tx: Db, event: OwnDomainEvent, now: Date): Promise<void> {
+  await tx.query(
+    // Like chain events, the payload repeats its per-subject sequence for receivers to order by.
+    `INSERT INTO domain_events (id, merchant_id, type, chain, subject_id, sequence, payload, created_at)
+     SELECT $1, $2, $3, $4, $5, s.next, $6::jsonb || jsonb_build_object('sequence', s.next), $7
+     FROM (SELECT COALESCE(MAX(sequence), 0) + 1 AS next FROM domain_events WHERE chain = $4 AND subject_id = $5) s`,
+    [event.id, event.merchantId, event.type, RELAYER_CHAIN, event.subjectId, JSON.stringify(event.payload), now],
+  );
+}
+
+/**
+ * Turns up to `limit` domain events that have no deliveries yet into one delivery per matching
+ * endpoint of their merchant. Disabled endpoints get a `dead` delivery, so bulk redelivery after
+ * re-enabling covers what happened meanwhile. Returns how many events were fanned out.
+ */
+export async function fanOutEvents(db: Db, input: { now: Date; limit: number }): Promise<number> {
+  return db.transaction(async (tx) => {
+    const events = await tx.query<{ id: string }>(
+      `SELECT e.id FROM domain_events e
+       WHERE NOT EXISTS (SELECT 1 FROM webhook_fanned_out_events f WHERE f.event_id = e.id)
+       ORDER BY e.created_at, e.id LIMIT $1 FOR UPDATE OF e SKIP LOCKED`,
+      [input.limit],
+    );
+    if (events.length === 0) return 0;
+    const ids = events.map((e) => e.id);
+    // The unique (event_id, endpoint_id) makes a second fan-out of the same event a no-op even if
+    // two processes raced past the marker.
+    await tx.query(
+      `INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, next_attempt_at, last_error, created_at)
+       SELECT 'dlv_' || replace(gen_random_uuid()::text, '-', ''), e.id, w.id,
+              CASE WHEN w.status = 'enabled' THEN 'pending' ELSE 'dead' END,
+              CASE WHEN w.status = 'enabled' THEN $2::timestamptz END,
+              CASE WHEN w.status = 'enabled' THEN NULL ELSE 'endpoint disabled' END,
+              $2
+       FROM domain_events e JOIN webhook_endpoints w ON w.merchant_id = e.merchant_id
+       WHERE e.id = ANY($1) AND (w.event_types IS NULL OR e.type = ANY(w.event_types))
+       ON CONFLICT (event_id, endpoint_id) DO NOTHING`,
+      [ids, input.now],
+    );
+    await tx.query(
+      `INSERT INTO webhook_fanned_out_events (event_id, fanned_out_at) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING`,
+      [ids, input.now],
+    );
+    return ids.length;
+  });
+}
+
+/** Emits an event for one endpoint only (a test event), already fanned out to it and due now. */
+export async function insertEndpointOnlyEvent(db: Db, input: { event: OwnDomainEvent; endpointId: string; deliveryId: string; now: Date }): Promise<void> {
+  await db.transaction(async (tx) => {
+    await insertOwnDomainEvent(tx, input.event, input.now);
+    await tx.query(`INSERT INTO webhook_fanned_out_events (event_id, fanned_out_at) VALUES ($1, $2)`, [input.event.id, input.now]);
+    await tx.query(
+      `INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, next_attempt_at, created_at) VALUES ($1, $2, $3, 'pending', $4, $4)`,
+      [input.deliveryId, input.event.id, input.endpointId, input.now],
+    );
+  });
+}
+
+/**
+ * Leases up to `limit` due deliveries to `workerId` until `leaseUntil`. Rows another transaction is
+ * leasing are skipped, not waited for; a lease whose holder died becomes due again when it runs out.
+ */
+export async function leaseDueDeliveries(
+  db: Db,
+  input: { now: Date; leaseUntil: Date; workerId: string; limit: number },
+): Promise<LeasedDelivery[]> {
+  const rows = await db.query(
+    `WITH due AS (
+       SELECT id FROM webhook_deliveries
+       WHERE (status IN ('pending', 'failed') AND next_attempt_at <= $1) OR (status = 'delivering' AND lease_until <= $1)
+       ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
+     ), leased AS (
+       UPDATE webhook_deliveries d SET status = 'delivering', lease_until = $2, leased_by = $3
+       FROM due WHERE d.id = due.id
+       RETURNING d.id, d.attempt_count, d.redelivered_at, d.endpoint_id, d.event_id
+     )
+     SELECT l.id, l.attempt_count, l.redelivered_at, w.id AS endpoint_id, w.merchant_id, w.url,
+            e.id AS event_id, e.type, e.created_at AS event_created_at, e.payload
+     FROM leased l JOIN webhook_endpoints w ON w.id = l.endpoint_id JOIN domain_events e ON e.id = l.event_id`,
+    [input.now, input.leaseUntil, input.workerId, input.limit],
+  );
+  const secrets = await liveSecrets(db, [...new Set(rows.map((r) => r.endpoint_id as string))], input.now);
+  return rows.map((r) => ({
+    id: r.id as string,
+    attemptCount: Number(r.attempt_count),
+    redeliveredAt: (r.redelivered_at as Date | null) ?? null,
+    endpoint: { id: r.endpoint_id as string, merchantId: r.merchant_id as string, url: r.url as string },
+    event: { id: r.event_id as string, type: r.type as string, createdAt: r.event_created_at as Date, payload: r.payload },
+    secrets: secrets.get(r.endpoint_id as string) ?? [],
+  }));
+}
+
+export type AttemptLogEntry = Omit<WebhookAttemptRow, "id">;
+
+export interface CompleteAttemptInput {
+  attempt: AttemptLogEntry;
+  endpointId: string;
+  /** The delivery's state after this attempt. */
+  status: "succeeded" | "failed" | "dead";
+  nextAttemptAt: Date | null;
+  now: Date;
+}
+
+/**
+ * Logs an attempt and, if this worker still holds the lease, moves the delivery on; updates the
+ * endpoint's health (a success clears `failing_since`). Returns the endpoint's health afterwards.
+ */
+export async function completeAttempt(
+  db: Db,
+  input: CompleteAttemptInput,
+): Promise<{ leaseHeld: boolean; endpointStatus: EndpointStatus; failingSince: Date | null }> {
+  const a = input.attempt;
+  const succeeded = input.status === "succeeded";
+  return db.transaction(async (tx) => {
+    await tx.query(
+      `INSERT INTO webhook_attempts (delivery_id, attempt_number, trigger, worker_id, url, request_headers, request_body,
+         response_status, response_headers, response_body, duration_ms, outcome, error, started_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+      [a.deliveryId, a.attemptNumber, a.trigger, a.workerId, a.url, JSON.stringify(a.requestHeaders), a.requestBody, a.responseStatus,
+        a.responseHeaders === null ? null : JSON.stringify(a.responseHeaders), a.responseBody, a.durationMs, a.outcome, a.error, a.startedAt],
+    );
+    const held = await tx.query(
+      `UPDATE webhook_deliveries SET status = $3, attempt_count = attempt_count + 1, next_attempt_at = $4,
+         lease_until = NULL, leased_by = NULL, last_status_code = $5, last_error = $6,
+         succeeded_at = CASE WHEN $3 = 'succeeded' THEN $7::timestamptz ELSE succeeded_at END,
+         first_failure_at = CASE WHEN $3 = 'succeeded' THEN first_failure_at ELSE COALESCE(first_failure_at, $7::timestamptz) END
+       WHERE id = $1 AND leased_by = $2 AND status = 'delivering' RETURNING id`,
+      [a.deliveryId, a.workerId, input.status, input.nextAttemptAt, a.responseStatus, a.error, input.now],
+    );
+    const [endpoint] = await tx.query<{ status: EndpointStatus; failing_since: Date | null }>(
+      `UPDATE webhook_endpoints SET failing_since = CASE WHEN $2 THEN NULL ELSE COALESCE(failing_since, $3) END
+       WHERE id = $1 RETURNING status, failing_since`,
+      [input.endpointId, succeeded, input.now],
+    );
+    // An endpoint disabled while this attempt was in flight gets no further automatic tries.
+    if (endpoint?.status === "disabled") {
+      await tx.query(`UPDATE webhook_deliveries SET status = 'dead', next_attempt_at = NULL WHERE id = $1 AND status = 'failed'`, [a.deliveryId]);
+    }
+    return { leaseHeld: held.length > 0, endpointStatus: endpoint?.status ?? "disabled", failingSince: endpoint?.failing_since ?? null };
+  });
+}
+
+// ---- the delivery log and redelivery ----
+
+export async function getDelivery(db: Db, deliveryId: string): Promise<WebhookDeliveryRow | undefined> {
+  const [row] = await db.query(`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN domain_events e ON e.id = d.event_id WHERE d.id = $1`, [deliveryId]);
+  return row && toDelivery(row);
+}
+
+/** Newest first; pass the last row's (createdAt, id) as `before` for the next page. */
+export async function listDeliveries(
+  db: Db,
+  input: { endpointId: string; status?: DeliveryStatus; limit: number; before?: { createdAt: Date; id: string } },
+): Promise<WebhookDeliveryRow[]> {
+  const rows = await db.query(
+    `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN domain_events e ON e.id = d.event_id
+     WHERE d.endpoint_id = $1 AND ($2::text IS NULL OR d.status = $2)
+       AND ($3::timestamptz IS NULL OR (d.created_at, d.id) < ($3, $4::text))
+     ORDER BY d.created_at DESC, d.id DESC LIMIT $5`,
+    [input.endpointId, input.status ?? null, input.before?.createdAt ?? null, input.before?.id ?? "", input.limit],
+  );
+  return rows.map(toDelivery);
+}
+
+export async function listAttempts(db: Db, deliveryId: string): Promise<WebhookAttemptRow[]> {
+  const rows = await db.query(
+    `SELECT id::text AS id, delivery_id, attempt_number, trigger, worker_id, url, request_headers, request_body, response_status,
+            response_headers, response_body, duration_ms, outcome, error, started_at
+     FROM webhook_attempts WHERE delivery_id = $1 ORDER BY webhook_attempts.id`,
+    [deliveryId],
+  );
+  return rows.map(toAttempt);
+}
+
+/** Makes a delivery due now with a fresh retry schedule, unless a worker is sending it right now. */
+export async function redeliver(db: Db, input: { deliveryId: string; now: Date }): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE webhook_deliveries SET status = 'pending', attempt_count = 0, next_attempt_at = $2, first_failure_at = NULL,
+       redelivered_at = $2, lease_until = NULL, leased_by = NULL
+     WHERE id = $1 AND status <> 'delivering' RETURNING id`,
+    [input.deliveryId, input.now],
+  );
+  return rows.length > 0;
+}
+
+/** Redelivers every failed or dead delivery of an endpoint created at or after `since`. */
+export async function redeliverFailedSince(db: Db, input: { endpointId: string; since: Date; now: Date }): Promise<number> {
+  const rows = await db.query(
+    `UPDATE webhook_deliveries SET status = 'pending', attempt_count = 0, next_attempt_at = $3, first_failure_at = NULL,
+       redelivered_at = $3, lease_until = NULL, leased_by = NULL
+     WHERE endpoint_id = $1 AND status IN ('failed', 'dead') AND created_at >= $2 RETURNING id`,
+    [input.endpointId, input.since, input.now],
+  );
+  return rows.length;
+}

@@ -1,0 +1,200 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { Context } from "../common/context.js";
+import {
+  completeAttempt,
+  disableEndpoint,
+  fanOutEvents,
+  leaseDueDeliveries,
+  type DisabledReason,
+  type LeasedDelivery,
+} from "../store/webhooks-repository.js";
+import { REQUEST_TIMEOUT_MS, sendWebhook, type SendResult } from "./http-sender.js";
+import { decideRetry, shouldDisableEndpoint, type RetryDecision } from "./retry-policy.js";
+import { signedRequest } from "./signer.js";
+import { createSsrfGuard } from "./ssrf-guard.js";
+import { newEventId } from "./ids.js";
+
+export { createWebhookEndpoints, WEBHOOK_EVENT_TYPES, WebhookNotFoundError, type WebhookEndpoints } from "./endpoints.js";
+export { createWebhookReceiver, type WebhookReceiver, type WebhookReceiverOptions, type ReceivedWebhook } from "./receiver.js";
+export { SsrfRefusedError } from "./ssrf-guard.js";
+
+/**
+ * The webhook dispatcher: fans new domain events (the outbox) out into one delivery per endpoint,
+ * leases due deliveries, sends them signed, and records every attempt. Any number of dispatchers
+ * can share one PostgreSQL: leases keep them off each other's deliveries.
+ */
+
+/** Domain events fanned out per tick. */
+const FAN_OUT_BATCH = 100;
+/** Deliveries leased per tick; they are sent concurrently. */
+const DELIVERY_BATCH = 16;
+/** Extra lease time beyond the request timeout, for signing and the database round trips. */
+const LEASE_MARGIN_MS = 30_000;
+/** How long `run()` waits after a tick that found nothing to do. */
+const POLL_INTERVAL_MS = 1_000;
+
+export interface WebhookDispatcherOptions {
+  /** Names this process in leases and the attempt log. Default: `<hostname>:<pid>:<random>`. */
+  workerId?: string;
+  /** Lets webhooks reach loopback, private and link-local addresses; development only. Default: false. */
+  allowPrivateNetworks?: boolean;
+  /** Per-request timeout. Default: 15000 (REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
+  /** Deliveries leased and sent concurrently per tick. Default: 16. */
+  batchSize?: number;
+  /** Idle wait between ticks in `run()`. Default: 1000. */
+  pollIntervalMs?: number;
+  /** The time source for schedules and leases. Default: `() => new Date()`. */
+  clock?: () => Date;
+  /** Jitter source in [0, 1). Default: Math.random. */
+  random?: () => number;
+}
+
+export interface TickResult {
+  fannedOut: number;
+  attempted: number;
+  succeeded: number;
+  failed: number;
+}
+
+export interface WebhookDispatcher {
+  /** One round: fan out new events, then send the deliveries that are due. */
+  tick(): Promise<TickResult>;
+  /** Ticks until `ctx.signal` aborts, finishing the deliveries in flight. */
+  run(): Promise<void>;
+}
+
+export function createWebhookDispatcher(ctx: Context, options: WebhookDispatcherOptions = {}): WebhookDispatcher {
+  const workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+  const clock = options.clock ?? (() => new Date());
+  const random = options.random ?? Math.random;
+  const timeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const batchSize = options.batchSize ?? DELIVERY_BATCH;
+  const guard = createSsrfGuard({ allowPrivateNetworks: options.allowPrivateNetworks ?? false });
+  const logger = ctx.logger.child({ module: "webhooks", worker_id: workerId });
+
+  const disable = async (delivery: LeasedDelivery, reason: DisabledReason, failingSince: Date | null, now: Date) => {
+    const endpointId = delivery.endpoint.id;
+    const disabled = await disableEndpoint(ctx.db, {
+      endpointId,
+      reason,
+      now,
+      notice: {
+        id: newEventId(),
+        merchantId: delivery.endpoint.merchantId,
+        type: "endpoint.disabled",
+        subjectId: endpointId,
+        payload: { endpointId, url: delivery.endpoint.url, reason, disabledAt: now.toISOString(), failingSince: failingSince?.toISOString() ?? null },
+      },
+    });
+    if (disabled) logger.warn({ endpoint_id: endpointId, merchant_id: delivery.endpoint.merchantId, reason }, "Disabled webhook endpoint");
+  };
+
+  const deliver = async (delivery: LeasedDelivery): Promise<boolean> => {
+    const startedAt = clock();
+    const attemptNumber = delivery.attemptCount + 1;
+    const message = { id: delivery.event.id, type: delivery.event.type, occurredAt: delivery.event.createdAt, data: delivery.event.payload };
+    const { headers, body } = signedRequest(message, delivery.secrets, startedAt);
+    if (attemptNumber === 1 && delivery.redeliveredAt === null) {
+      ctx.metrics.deliveryLatency.observe(Math.max(0, startedAt.getTime() - delivery.event.createdAt.getTime()) / 1000);
+    }
+    const result: SendResult = await sendWebhook({ url: delivery.endpoint.url, headers, body, guard, timeoutMs });
+    const now = clock();
+    const decision: RetryDecision = decideRetry({ outcome: result.outcome, attemptCount: attemptNumber, now, retryAfter: result.retryAfter, random });
+    const status = decision.action === "done" ? "succeeded" : decision.action === "retry" ? "failed" : "dead";
+    const health = await completeAttempt(ctx.db, {
+      endpointId: delivery.endpoint.id,
+      status,
+      nextAttemptAt: decision.action === "retry" ? decision.at : null,
+      now,
+      attempt: {
+        deliveryId: delivery.id,
+        attemptNumber,
+        trigger: delivery.redeliveredAt === null ? "schedule" : "manual",
+        workerId,
+        url: delivery.endpoint.url,
+        requestHeaders: headers,
+        requestBody: body,
+        responseStatus: result.status ?? null,
+        responseHeaders: result.responseHeaders ?? null,
+        responseBody: result.responseBody ?? null,
+        durationMs: result.durationMs,
+        outcome: result.outcome,
+        error: result.error ?? (result.status !== undefined && status !== "succeeded" ? `HTTP ${result.status}` : null),
+        startedAt,
+      },
+    });
+    ctx.metrics.deliveries.inc({ outcome: result.outcome });
+    logger.info(
+      {
+        delivery_id: delivery.id,
+        event_id: delivery.event.id,
+        endpoint_id: delivery.endpoint.id,
+        attempt: attemptNumber,
+        outcome: result.outcome,
+        status_code: result.status,
+        duration_ms: result.durationMs,
+        next_attempt_at: decision.action === "retry" ? decision.at.toISOString() : undefined,
+        lease_lost: health.leaseHeld ? undefined : true,
+      },
+      status === "succeeded" ? "Delivered webhook" : "Webhook attempt failed",
+    );
+    if (health.endpointStatus === "enabled") {
+      if (decision.action === "disable_endpoint") await disable(delivery, "gone", health.failingSince, now);
+      else if (status !== "succeeded" && shouldDisableEndpoint(health.failingSince, now)) await disable(delivery, "failing", health.failingSince, now);
+    }
+    return status === "succeeded";
+  };
+
+  const tick = async (): Promise<TickResult> => {
+    const fannedOut = await fanOutEvents(ctx.db, { now: clock(), limit: FAN_OUT_BATCH });
+    const now = clock();
+    const leased = await leaseDueDeliveries(ctx.db, {
+      now,
+      leaseUntil: new Date(now.getTime() + timeoutMs + LEASE_MARGIN_MS),
+      workerId,
+      limit: batchSize,
+    });
+    const outcomes = await Promise.all(
+      leased.map((delivery) =>
+        deliver(delivery).catch((error: unknown) => {
+          // The lease runs out and another tick retries; nothing is lost.
+          logger.error({ delivery_id: delivery.id, err: error }, "Webhook delivery crashed; its lease will expire and it will be retried");
+          return false;
+        }),
+      ),
+    );
+    const succeeded = outcomes.filter(Boolean).length;
+    return { fannedOut, attempted: leased.length, succeeded, failed: leased.length - succeeded };
+  };
+
+  const run = async (): Promise<void> => {
+    logger.info({ allow_private_networks: options.allowPrivateNetworks ?? false }, "Webhook dispatcher started");
+    while (!ctx.signal.aborted) {
+      let busy = false;
+      try {
+        const result = await tick();
+        busy = result.fannedOut > 0 || result.attempted > 0;
+      } catch (error) {
+        logger.error({ err: error }, "Webhook dispatcher tick failed; retrying after the poll interval");
+      }
+      if (!busy) await sleep(options.pollIntervalMs ?? POLL_INTERVAL_MS, ctx.signal);
+    }
+    logger.info("Webhook dispatcher stopped");
+  };
+
+  return { tick, run };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
