@@ -1,7 +1,8 @@
 /**
  * Gas benchmark: runs each flow on the in-process Hardhat network with a 6-decimal token between
  * accounts that already hold a balance, prints a table against the targets and writes
- * bench/out/gas.json as { "<flow>": <gas used by the transaction> }.
+ * bench/out/gas.json as { "<flow>": <gas used by the transaction> }. Every gas figure quoted in
+ * docs/ comes from this script, so CI re-checks each of them.
  *
  * Run: npm run bench:gas
  */
@@ -9,7 +10,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ethers, network } from "hardhat";
 import type { ContractTransactionResponse, Signer } from "ethers";
-import type { EscrowVault, TestToken } from "../typechain-types";
+import type { EscrowVault, EthereumUsdtMock, TestToken } from "../typechain-types";
 import { authorize, escrowFromReceipt, makeInvoice, signInvoice, TimeoutAction, type Escrow } from "../test/contracts/helpers";
 
 /** Targets from the contracts issue; flows without a target are reported for information. */
@@ -38,7 +39,7 @@ async function advance(seconds: bigint): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const [owner, feeRecipient, merchant, payer, arbiter, holder] = await ethers.getSigners();
+  const [owner, feeRecipient, merchant, payer, arbiter, holder, invoiceSigner] = await ethers.getSigners();
   // Merchants only sign invoices off-chain, so fresh keys without ETH will do.
   const payees = Array.from({ length: BATCH_SIZE }, () => ethers.Wallet.createRandom(ethers.provider));
   const token = (await ethers.deployContract("TestToken", ["Test USD", "TUSD", 6])) as unknown as TestToken;
@@ -46,18 +47,29 @@ async function main(): Promise<void> {
   const vaultAddress = await vault.getAddress();
   await vault.setTokenAllowed(await token.getAddress(), true);
   // Every account holds a balance before anything is measured: warm holders, as in production.
-  for (const account of [merchant, payer, arbiter, holder, ...payees]) {
+  for (const account of [merchant, payer, arbiter, holder, feeRecipient, ...payees]) {
     await token.mint(account.address, 1_000_000n * AMOUNT);
   }
 
-  const pay = async (from: Signer, invoiceOverrides: Record<string, unknown> = {}, payee: Signer = merchant) => {
-    const invoice = await makeInvoice({ merchant: await payee.getAddress(), token: await token.getAddress(), amount: AMOUNT, ...invoiceOverrides });
-    await (await token.connect(from).approve(vaultAddress, invoice.amount)).wait();
-    const signature = await signInvoice(vault, payee, invoice);
+  /** Pays an invoice from `from`, approving exactly its amount; `paidIn` is the token contract, `signer` signs the invoice. */
+  const pay = async (
+    from: Signer,
+    invoiceOverrides: Record<string, unknown> = {},
+    payee: Signer = merchant,
+    paidIn: TestToken | EthereumUsdtMock = token,
+    signer: Signer = payee,
+  ) => {
+    const invoice = await makeInvoice({ merchant: await payee.getAddress(), token: await paidIn.getAddress(), amount: AMOUNT, ...invoiceOverrides });
+    await (await paidIn.connect(from).approve(vaultAddress, invoice.amount)).wait();
+    const signature = await signInvoice(vault, signer, invoice);
     return { invoice, tx: vault.connect(from).payInvoice(invoice, signature) };
   };
-  const open = async (overrides: Record<string, unknown> = {}, payee: Signer = merchant): Promise<{ escrowId: string; escrow: Escrow }> => {
-    const { tx } = await pay(payer, overrides, payee);
+  const open = async (
+    overrides: Record<string, unknown> = {},
+    payee: Signer = merchant,
+    paidIn: TestToken | EthereumUsdtMock = token,
+  ): Promise<{ escrowId: string; escrow: Escrow }> => {
+    const { tx } = await pay(payer, overrides, payee, paidIn);
     return escrowFromReceipt(vault, (await (await tx).wait())!);
   };
 
@@ -102,7 +114,44 @@ async function main(): Promise<void> {
   await advance(2n * HOUR);
   await (await vault.connect(payer).release(warmFee.escrowId, warmFee.escrow, AMOUNT)).wait();
   await measure("escrow.release.fee", vault.connect(payer).release(feeRelease.escrowId, feeRelease.escrow, AMOUNT));
+  // Zero-hold settlement with a fee: pull into the vault, accrue (slot already non-zero), push the rest.
+  await measure("invoice.pay.direct.fee", (await pay(payer, { holdPeriod: 0n })).tx);
+  // The fee recipient (a funded account) withdraws everything accrued: the slot goes back to zero.
+  await measure("fees.withdraw", vault.connect(feeRecipient).withdrawFees(await token.getAddress()));
+  // The first fee after a withdrawal writes accruedFees[token] from zero to non-zero.
+  await measure("invoice.pay.direct.firstFee", (await pay(payer, { holdPeriod: 0n })).tx);
   await (await vault.setFee(0)).wait();
+
+  // Closing inside the pay-by window stores the used marker instead of clearing the word.
+  const early = await open();
+  await measure("escrow.release.beforePayBy", vault.connect(payer).release(early.escrowId, early.escrow, AMOUNT));
+
+  // Single timeouts, through executeTimeout and through a batch of one (Release to the merchant, fee 0).
+  const single = await open({ holdPeriod: 2n * HOUR });
+  const batchOfOne = await open({ holdPeriod: 2n * HOUR });
+  await advance(4n * HOUR);
+  await measure("escrow.timeout.single", vault.executeTimeout(single.escrowId, single.escrow));
+  await measure("escrow.timeout.batch1", vault.executeTimeouts([batchOfOne]));
+
+  // An invoice signed by the merchant's registered signer instead of the merchant.
+  await measure("invoice.setSigner", vault.connect(merchant).setInvoiceSigner(invoiceSigner.address));
+  await measure("invoice.pay.registeredSigner", (await pay(payer, {}, merchant, token, invoiceSigner)).tx);
+
+  // The merchant cancels an unpaid invoice.
+  const unpaid = await makeInvoice({ merchant: merchant.address, token: await token.getAddress(), amount: AMOUNT });
+  await measure("invoice.cancel", vault.connect(merchant).cancelInvoice(unpaid));
+
+  // A payout the token refuses: the Tether imitation, whose blacklist also blocks recipients. The
+  // vault already holds the token; the release is the first deferral for this payee and token.
+  const usdt = (await ethers.deployContract("EthereumUsdtMock")) as unknown as EthereumUsdtMock;
+  await vault.setTokenAllowed(await usdt.getAddress(), true);
+  for (const account of [merchant, payer, holder]) await (await usdt.mint(account.address, 1_000_000n * AMOUNT)).wait();
+  await open({}, merchant, usdt);
+  const blocked = await open({}, merchant, usdt);
+  await (await usdt.setBlackListed(merchant.address, true)).wait();
+  await measure("escrow.release.deferred", vault.connect(payer).release(blocked.escrowId, blocked.escrow, AMOUNT));
+  // The blocked payee claims to another address it controls, which already holds the token.
+  await measure("payout.claim", vault.connect(merchant).claim(await usdt.getAddress(), holder.address));
 
   // Fifty escrows due at once, each to a different merchant.
   const due: { escrowId: string; escrow: Escrow }[] = [];
