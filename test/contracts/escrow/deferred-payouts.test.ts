@@ -307,7 +307,7 @@ function shouldBehaveLikeClaimWithoutDeferrals(variant: TokenVariant): void {
     );
   });
 
-  it("cannot be forced by starving the payout of gas: a release either pays the payee or reverts", async function () {
+  it("cannot be forced by starving the payout of gas: a release either pays the payee or reverts @gas-sensitive", async function () {
     const fixture = escrowFixture(variant);
     let ctx = await loadFixture(fixture);
     const needed = await ctx.vault.connect(ctx.payer).release.estimateGas(ctx.escrowId, ctx.escrow, AMOUNT);

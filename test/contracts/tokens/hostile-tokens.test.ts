@@ -253,7 +253,7 @@ describe("hostile tokens", function () {
       return { ...f, address, ...opened };
     }
 
-    it("reverts with TokenMovementsOutOfGas instead of deferring when the caller forwards too little gas", async function () {
+    it("reverts with TokenMovementsOutOfGas instead of deferring when the caller forwards too little gas @gas-sensitive", async function () {
       const { vault, payer, merchant, address, escrowId, escrow } = await loadFixture(gasFixture);
       await expect(vault.connect(payer).release(escrowId, escrow, escrow.remaining, { gasLimit: STARVING_GAS_LIMIT }))
         .to.be.revertedWithCustomError(vault, "TokenMovementsOutOfGas")
