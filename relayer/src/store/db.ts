@@ -69,6 +69,11 @@ async function openPglite(dataDir: string): Promise<Db> {
 
 async function openPostgres(connectionString: string, max: number): Promise<Db> {
   const pool = new pg.Pool({ connectionString, max });
+  // An idle pooled connection that the server drops (restart, failover) emits "error" on the pool;
+  // unhandled, that would crash the process. The next query simply opens a new connection.
+  pool.on("error", (error) => {
+    process.emitWarning(`PostgreSQL connection lost: ${error.message}`, { code: "RELAYER_PG_IDLE_ERROR" });
+  });
   // Surface a bad URL at start-up rather than on the first query.
   await pool.query("SELECT 1");
   const inClient = (client: pg.PoolClient): Db => ({

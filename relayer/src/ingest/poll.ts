@@ -1,0 +1,88 @@
+import type { BlockHeader, ChainReader, HeadTag } from "../chains/index.js";
+import { RangeTooLargeError, RetryableError } from "../common/errors.js";
+import { assignSubjects, decodeVaultLog, vaultEventTopics, type ChainEvent, type VaultEvent } from "../domain/vault-events.js";
+import type { IngestCursor, StoredBlock } from "../store/ingest-repository.js";
+import type { AdaptiveRange } from "./range.js";
+import { extendsCursor, findCommonAncestor } from "./reorg.js";
+
+/** What one poll found. Polling only detects; the ingester hands the result to the store. */
+export type PollResult =
+  | { kind: "idle"; head: number; lastBlock: number }
+  | { kind: "block"; head: number; fromBlock: number; toBlock: BlockHeader; blocks: BlockHeader[]; events: ChainEvent[] }
+  | { kind: "reorg"; head: number; ancestor: StoredBlock; orphanedFrom: number }
+  | { kind: "range_refused"; head: number; rangeBlocks: number };
+
+export interface PollParams {
+  reader: ChainReader;
+  chain: string;
+  /** Lower-case hex vault address. */
+  vault: string;
+  headTag: HeadTag;
+  confirmations: number;
+  startBlock: number;
+  cursor: IngestCursor | null;
+  range: AdaptiveRange;
+  /** The remembered block hashes; read only when a reorg is suspected. */
+  rememberedBlocks(): Promise<StoredBlock[]>;
+}
+
+/**
+ * One bounded unit of reading: the next range of confirmed blocks after the cursor, or the common
+ * ancestor when the chain no longer extends the cursor's block.
+ */
+export async function pollOnce(p: PollParams): Promise<PollResult> {
+  const head = await p.reader.getHeadBlockNumber(p.headTag);
+  const safeHead = head - p.confirmations;
+  const lastBlock = p.cursor?.blockNumber ?? p.startBlock - 1;
+  if (safeHead <= lastBlock) return { kind: "idle", head, lastBlock };
+
+  const fromBlock = lastBlock + 1;
+  const toNumber = Math.min(safeHead, lastBlock + p.range.size());
+  const first = await p.reader.getBlock(fromBlock);
+  if (!extendsCursor(first, p.cursor)) {
+    const ancestor = await findCommonAncestor(p.reader, await p.rememberedBlocks());
+    if (ancestor.number === lastBlock) {
+      // The node still has our block yet names another parent for the next one: it contradicts itself
+      // (a lagging replica behind a load balancer, Hardhat's hardhat_mine). Rolling back would change nothing.
+      throw new RetryableError(`${p.chain}: block ${fromBlock} does not link to block ${lastBlock}, which the node still reports; retrying`);
+    }
+    return { kind: "reorg", head, ancestor, orphanedFrom: ancestor.number + 1 };
+  }
+  const toBlock = toNumber === fromBlock ? first : await p.reader.getBlock(toNumber);
+  let logs;
+  try {
+    logs = await p.reader.getLogs({ fromBlock, toBlock: toNumber, address: p.vault, topics: [vaultEventTopics()] });
+  } catch (error) {
+    if (!(error instanceof RangeTooLargeError)) throw error;
+    return { kind: "range_refused", head, rangeBlocks: p.range.shrink() };
+  }
+  p.range.succeed();
+  // A block's hash commits to all its ancestors: if `toBlock` is unchanged after the logs call, no
+  // block of the range was replaced while the node answered it.
+  const toAgain = toNumber === fromBlock ? first : await p.reader.getBlock(toNumber);
+  if (toAgain.hash !== toBlock.hash) throw new RetryableError(`${p.chain}: block ${toNumber} changed while its logs were read; retrying`);
+
+  const headers = new Map<number, BlockHeader>([
+    [first.number, first],
+    [toBlock.number, toBlock],
+  ]);
+  const decoded: { blockNumber: number; blockHash: string; txHash: string; logIndex: number; event: VaultEvent }[] = [];
+  for (const log of logs) {
+    if (log.address !== p.vault) continue;
+    const event = decodeVaultLog(log);
+    if (!event) continue;
+    let header = headers.get(log.blockNumber);
+    if (!header) {
+      header = await p.reader.getBlock(log.blockNumber);
+      headers.set(header.number, header);
+    }
+    if (header.hash !== log.blockHash) throw new RetryableError(`${p.chain}: logs of block ${log.blockNumber} came from another fork; retrying`);
+    decoded.push({ blockNumber: log.blockNumber, blockHash: log.blockHash, txHash: log.transactionHash, logIndex: log.logIndex, event });
+  }
+  decoded.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+  const events: ChainEvent[] = assignSubjects(decoded).map((e) => ({ ...e, chain: p.chain, blockTimestamp: headers.get(e.blockNumber)!.timestamp }));
+  // Remember the range end and every block that produced an event: enough to find the ancestor precisely.
+  const remembered = new Set([toBlock.number, ...events.map((e) => e.blockNumber)]);
+  const blocks = [...headers.values()].filter((header) => remembered.has(header.number));
+  return { kind: "block", head, fromBlock, toBlock, blocks, events };
+}

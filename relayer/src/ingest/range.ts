@@ -1,0 +1,39 @@
+/** First range asked for; most providers accept 2 000 blocks for a single contract's logs. */
+export const INITIAL_RANGE_BLOCKS = 2_000;
+/** Never ask for more than this, however well the provider copes. */
+export const MAX_RANGE_BLOCKS = 10_000;
+/** Consecutive accepted ranges before the range doubles again. */
+export const GROW_AFTER_SUCCESSES = 3;
+
+/** The `eth_getLogs` block range: halves when a provider refuses it, doubles back after successes. */
+export interface AdaptiveRange {
+  /** Blocks to ask for in the next call (at least 1). */
+  size(): number;
+  /** The provider refused the last range; returns the new size. */
+  shrink(): number;
+  /** The provider answered; returns the size for the next call. */
+  succeed(): number;
+}
+
+export function createAdaptiveRange(options: { initial?: number; max?: number; growAfter?: number } = {}): AdaptiveRange {
+  const max = options.max ?? MAX_RANGE_BLOCKS;
+  const growAfter = options.growAfter ?? GROW_AFTER_SUCCESSES;
+  let size = Math.min(options.initial ?? INITIAL_RANGE_BLOCKS, max);
+  let successes = 0;
+  return {
+    size: () => size,
+    shrink() {
+      successes = 0;
+      size = Math.max(1, Math.floor(size / 2));
+      return size;
+    },
+    succeed() {
+      successes += 1;
+      if (successes >= growAfter) {
+        successes = 0;
+        size = Math.min(max, size * 2);
+      }
+      return size;
+    },
+  };
+}
