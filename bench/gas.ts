@@ -6,7 +6,7 @@
  *
  * Run: npm run bench:gas
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ethers, network } from "hardhat";
 import type { ContractTransactionResponse, Signer } from "ethers";
@@ -26,6 +26,12 @@ const BATCH_SIZE = 50;
 const HOUR = 3600n;
 
 const results: Record<string, number> = {};
+let invoiceNonce = 0;
+
+/** The committed snapshot: a change in any flow's gas shows up in review (GAS_SNAPSHOT_UPDATE=1 rewrites it). */
+const SNAPSHOT_PATH = join(__dirname, "gas-snapshot.json");
+/** Block timestamps follow the wall clock, so a deadline in calldata can gain or lose a zero byte (±12 gas). */
+const SNAPSHOT_NOISE_GAS = 48;
 
 async function measure(flow: string, tx: Promise<ContractTransactionResponse>): Promise<void> {
   const receipt = await (await tx).wait();
@@ -59,7 +65,14 @@ async function main(): Promise<void> {
     paidIn: TestToken | EthereumUsdtMock = token,
     signer: Signer = payee,
   ) => {
-    const invoice = await makeInvoice({ merchant: await payee.getAddress(), token: await paidIn.getAddress(), amount: AMOUNT, ...invoiceOverrides });
+    const invoice = await makeInvoice({
+      merchant: await payee.getAddress(),
+      token: await paidIn.getAddress(),
+      amount: AMOUNT,
+      // Sequential nonces keep calldata, and so the figures, identical from run to run.
+      nonce: BigInt(++invoiceNonce),
+      ...invoiceOverrides,
+    });
     await (await paidIn.connect(from).approve(vaultAddress, invoice.amount)).wait();
     const signature = await signInvoice(vault, signer, invoice);
     return { invoice, tx: vault.connect(from).payInvoice(invoice, signature) };
@@ -138,7 +151,7 @@ async function main(): Promise<void> {
   await measure("invoice.pay.registeredSigner", (await pay(payer, {}, merchant, token, invoiceSigner)).tx);
 
   // The merchant cancels an unpaid invoice.
-  const unpaid = await makeInvoice({ merchant: merchant.address, token: await token.getAddress(), amount: AMOUNT });
+  const unpaid = await makeInvoice({ merchant: merchant.address, token: await token.getAddress(), amount: AMOUNT, nonce: BigInt(++invoiceNonce) });
   await measure("invoice.cancel", vault.connect(merchant).cancelInvoice(unpaid));
 
   // A payout the token refuses: the Tether imitation, whose blacklist also blocks recipients. The
@@ -168,10 +181,14 @@ async function main(): Promise<void> {
 }
 
 function report(): void {
+  const snapshot: Record<string, number> = existsSync(SNAPSHOT_PATH) ? JSON.parse(readFileSync(SNAPSHOT_PATH, "utf8")) : {};
   const rows = Object.entries(results).map(([flow, gas]) => {
     const target = TARGETS[flow];
     const verdict = target === undefined ? "" : gas <= target ? "ok" : "OVER";
-    return { flow, gas, target: target ?? "", verdict };
+    const before = snapshot[flow];
+    const change =
+      before === undefined ? "new" : Math.abs(gas - before) <= SNAPSHOT_NOISE_GAS ? "" : `${gas > before ? "+" : ""}${gas - before}`;
+    return { flow, gas, target: target ?? "", verdict, "vs snapshot": change };
   });
   console.log("");
   console.table(rows);
@@ -181,6 +198,12 @@ function report(): void {
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, "gas.json"), JSON.stringify(results, null, 2) + "\n");
   console.log(`wrote ${join("bench", "out", "gas.json")}`);
+  if (process.env.GAS_SNAPSHOT_UPDATE === "1") {
+    writeFileSync(SNAPSHOT_PATH, JSON.stringify(results, null, 2) + "\n");
+    console.log(`updated ${join("bench", "gas-snapshot.json")}`);
+  } else if (rows.some((r) => r["vs snapshot"] !== "")) {
+    console.log("Figures differ from bench/gas-snapshot.json; if intended, rerun with GAS_SNAPSHOT_UPDATE=1 and commit it.");
+  }
   const over = rows.filter((r) => r.verdict === "OVER");
   if (over.length > 0) {
     console.error(`over target: ${over.map((r) => r.flow).join(", ")}`);
