@@ -30,7 +30,8 @@ let invoiceNonce = 0;
 
 /** The committed snapshot: a change in any flow's gas shows up in review (GAS_SNAPSHOT_UPDATE=1 rewrites it). */
 const SNAPSHOT_PATH = join(__dirname, "gas-snapshot.json");
-/** Block timestamps follow the wall clock, so a deadline in calldata can gain or lose a zero byte (±12 gas). */
+/** Block timestamps follow the wall clock, so a deadline in calldata can gain or lose a zero byte (±12 gas
+ * per escrow): differences within this, or within 0.1% for the batch, are noise. */
 const SNAPSHOT_NOISE_GAS = 48;
 
 async function measure(flow: string, tx: Promise<ContractTransactionResponse>): Promise<void> {
@@ -187,7 +188,7 @@ function report(): void {
     const verdict = target === undefined ? "" : gas <= target ? "ok" : "OVER";
     const before = snapshot[flow];
     const change =
-      before === undefined ? "new" : Math.abs(gas - before) <= SNAPSHOT_NOISE_GAS ? "" : `${gas > before ? "+" : ""}${gas - before}`;
+      before === undefined ? "new" : Math.abs(gas - before) <= Math.max(SNAPSHOT_NOISE_GAS, gas / 1000) ? "" : `${gas > before ? "+" : ""}${gas - before}`;
     return { flow, gas, target: target ?? "", verdict, "vs snapshot": change };
   });
   console.log("");
