@@ -1,86 +1,21 @@
 import type { EscrowProjection } from "../domain/escrow.js";
 import type { Db } from "./db.js";
 import { rowToEscrow } from "./escrow-rows.js";
+import {
+  type TxState,
+  type TxKind,
+  OPEN_TX_STATES,
+  TX_STATES,
+  type JournalRow,
+  type NewTx,
+  type SignedFields,
+  type SignedActionKind,
+  type SignedActionState,
+  type SignedActionRow,
+  type TxChainRow,
+} from "./tx-journal-types.js";
 
-export type TxState = "intended" | "signed" | "sent" | "mined" | "confirmed" | "replaced" | "failed";
-export type TxKind = "timeouts" | "signed_action" | "nonce_fill";
-export const OPEN_TX_STATES: readonly TxState[] = ["intended", "signed", "sent", "mined"];
-export const TX_STATES: readonly TxState[] = ["intended", "signed", "sent", "mined", "confirmed", "replaced", "failed"];
-
-export interface JournalRow {
-  id: string;
-  chain: string;
-  sender: string;
-  kind: TxKind;
-  state: TxState;
-  to: string;
-  data: string;
-  nonce: number | null;
-  gasLimit: bigint | null;
-  maxFeePerGas: bigint | null;
-  maxPriorityFeePerGas: bigint | null;
-  feeLimitSun: bigint | null;
-  expiresAtMs: number | null;
-  rawTx: string | null;
-  txHash: string | null;
-  replacesId: string | null;
-  blockNumber: number | null;
-  blockHash: string | null;
-  outcome: Record<string, unknown> | null;
-  error: string | null;
-  sentAt: Date | null;
-}
-
-/** An escrow version (its updated_tx_hash) or a queued action a transaction acts on. */
-export interface TxSubject {
-  id: string;
-  version: string;
-}
-
-export interface NewTx {
-  chain: string;
-  sender: string;
-  kind: TxKind;
-  to: string;
-  data: string;
-  nonce: number | null;
-  subjects: TxSubject[];
-}
-
-export interface SignedFields {
-  rawTx: string;
-  txHash: string;
-  gasLimit: bigint | null;
-  maxFeePerGas: bigint | null;
-  maxPriorityFeePerGas: bigint | null;
-  feeLimitSun: bigint | null;
-  expiresAtMs: number | null;
-}
-
-export type SignedActionKind = "release" | "refund" | "dispute";
-export type SignedActionState = "queued" | "submitted" | "done" | "failed";
-
-export interface SignedActionRow {
-  id: string;
-  chain: string;
-  escrowId: string;
-  action: SignedActionKind;
-  amount: bigint | null;
-  signer: string;
-  nonce: bigint;
-  validBefore: bigint;
-  signature: string;
-  state: SignedActionState;
-  txId: string | null;
-  error: string | null;
-}
-
-export interface TxChainRow {
-  chain: string;
-  kind: "evm" | "tron";
-  chainId: bigint;
-  vault: string;
-}
+export * from "./tx-journal-types.js";
 
 export interface TimeoutsRepository {
   takeSenderLease(chain: string, sender: string, holder: string, ttlMs: number): Promise<boolean>;
