@@ -8,6 +8,7 @@ import { authOf, requireApiKey } from "./auth.js";
 import { buildOpenApiDocument } from "./openapi.js";
 import { sendProblem } from "./problem.js";
 import { accountRoutes } from "./routes/account.js";
+import { escrowActionRoutes } from "./routes/escrow-actions.js";
 import { escrowRoutes } from "./routes/escrows.js";
 import { invoiceRoutes } from "./routes/invoices.js";
 import { operationsRouter, type Readiness } from "./routes/operations.js";
@@ -52,6 +53,7 @@ export function createApi(ctx: Context, options: ApiOptions): express.Express {
   const specs: RouteSpec[] = [
     ...invoiceRoutes(invoices),
     ...escrowRoutes(ctx.db, chains),
+    ...escrowActionRoutes(ctx, chains),
     ...webhookRoutes(options.webhooks),
     ...accountRoutes(merchants, options.apiKeyMode ?? "live"),
   ];

@@ -17,6 +17,8 @@ export interface ProblemBody {
   detail: string;
   instance: string;
   errors?: FieldError[];
+  /** What the client can change before retrying (from the error's hints). */
+  hints?: string[];
 }
 
 const TITLES: Record<number, [slug: string, title: string]> = {
@@ -39,7 +41,7 @@ export class Problem extends Error {
   constructor(
     readonly status: number,
     readonly detail: string,
-    readonly options: { slug?: string; title?: string; errors?: FieldError[] } = {},
+    readonly options: { slug?: string; title?: string; errors?: FieldError[]; hints?: string[] } = {},
   ) {
     super(detail);
   }
@@ -54,6 +56,7 @@ export function problemBody(req: Request, status: number, detail: string, option
     detail,
     instance: req.originalUrl.split("?")[0]!.slice(0, 512),
     ...(options.errors ? { errors: options.errors } : {}),
+    ...(options.hints?.length ? { hints: options.hints } : {}),
   };
 }
 

@@ -40,6 +40,7 @@ export const problemSchema = z
     detail: z.string(),
     instance: z.string(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    hints: z.array(z.string()).optional().meta({ description: "What to change before retrying, one sentence each" }),
   })
   .meta({ id: "Problem", description: "RFC 9457 problem details" });
 
@@ -84,6 +85,25 @@ export const listEscrowsQuery = z.strictObject({
   cursor: cursor.optional(),
 });
 export const getEscrowQuery = z.strictObject({ chain: chainName.optional() });
+
+const uint256Decimal = z.string().regex(/^(0|[1-9][0-9]*)$/, "a non-negative integer as a decimal string").max(MAX_UINT256_DIGITS);
+const authorization = z
+  .strictObject({
+    signer: address.meta({ description: "The party that signed: payer (release), payee (refund), either (dispute), or the arbiter while disputed" }),
+    nonce: uint256Decimal.meta({ description: "The signer's unused nonce, as a decimal string", example: "1" }),
+    validBefore: z
+      .union([uint256Decimal, z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)])
+      .meta({ description: "Unix seconds the signature stops being valid: a decimal string or an integer", example: "1795384463" }),
+    signature: z.string().regex(/^0x(?:[0-9a-fA-F]{2}){64,65}$/, "a 0x-prefixed 64- or 65-byte hex signature"),
+  })
+  .transform((a) => ({ signer: a.signer, nonce: BigInt(a.nonce), validBefore: BigInt(a.validBefore), signature: a.signature }))
+  .meta({ id: "ActionAuthorization", description: "The EIP-712 (TIP-712) authorisation the vault verifies" });
+const escrowChain = chainName.optional().meta({ description: "The escrow's chain; needed only if the id exists on several" });
+export const payoutActionBody = z
+  .strictObject({ chain: escrowChain, amount: amount.meta({ description: "Gross amount the signature covers, at most what remains" }), authorization })
+  .meta({ id: "SignedPayoutAction" });
+export const disputeActionBody = z.strictObject({ chain: escrowChain, authorization }).meta({ id: "SignedDisputeAction" });
+export const queuedActionSchema = z.object({ actionId: z.string(), status: z.literal("queued") }).meta({ id: "QueuedAction" });
 
 const signedInvoice = z.object({
   domain: z.object({ name: z.string(), version: z.string(), chainId: z.number(), verifyingContract: z.string() }),

@@ -337,6 +337,9 @@ describe("OpenAPI", () => {
         "GET /v1/invoices/{id}",
         "GET /v1/escrows",
         "GET /v1/escrows/{id}",
+        "POST /v1/escrows/{id}/release",
+        "POST /v1/escrows/{id}/refund",
+        "POST /v1/escrows/{id}/dispute",
         "POST /v1/webhook-endpoints",
         "GET /v1/webhook-endpoints",
         "GET /v1/webhook-endpoints/{id}",
@@ -358,6 +361,9 @@ describe("OpenAPI", () => {
     expect(doc.components.schemas.CreateInvoice.required).toEqual(expect.arrayContaining(["chain", "token", "amount", "holdPeriod", "timeoutAction", "merchantReference"]));
     expect(doc.components.schemas.CreateInvoice.additionalProperties).toBe(false);
     expect(doc.paths["/v1/invoices"].post.requestBody.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/CreateInvoice" });
+    expect(doc.paths["/v1/escrows/{id}/release"].post.requestBody.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/SignedPayoutAction" });
+    expect(doc.paths["/v1/escrows/{id}/release"].post.responses["202"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/QueuedAction" });
+    expect(doc.components.schemas.SignedDisputeAction.required).toEqual(["authorization"]);
     expect(doc.paths["/v1/invoices"].get.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(["status", "chain", "createdFrom", "createdTo", "limit", "cursor"]));
   });
 });
