@@ -5,6 +5,7 @@
  */
 import type { TransactionReceipt, TypedDataDomain } from "ethers";
 import type { EscrowVault } from "../../typechain-types";
+import vaultTypes from "./vault-types.json";
 
 /** Timeout actions, as the Solidity enum numbers them. */
 export const TimeoutAction = { Release: 0, Refund: 1 } as const;
@@ -22,64 +23,16 @@ export function vaultTypedDataDomain(chainId: bigint, vaultAddress: string): Typ
   return { name: VAULT_DOMAIN_NAME, version: VAULT_DOMAIN_VERSION, chainId: maskChainId(chainId), verifyingContract: vaultAddress };
 }
 
-export const INVOICE_TYPES = {
-  Invoice: [
-    { name: "merchant", type: "address" },
-    { name: "token", type: "address" },
-    { name: "amount", type: "uint256" },
-    { name: "payBy", type: "uint48" },
-    { name: "holdPeriod", type: "uint48" },
-    { name: "timeoutAction", type: "uint8" },
-    { name: "arbiter", type: "address" },
-    { name: "payer", type: "address" },
-    { name: "merchantReference", type: "bytes32" },
-    { name: "nonce", type: "uint256" },
-  ],
-};
+/**
+ * The EIP-712 types live in vault-types.json so that the CommonJS TRON scripts read the very same
+ * definitions; they must match the typehashes in InvoiceBook.sol and SignedActions.sol.
+ */
+const { Invoice, ...actions } = vaultTypes;
+
+export const INVOICE_TYPES = { Invoice };
 
 /** EIP-712 types of the signature-authorised actions, keyed by primary type. */
-export const ACTION_TYPES = {
-  Release: [
-    { name: "escrowId", type: "bytes32" },
-    { name: "amount", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-  ],
-  Refund: [
-    { name: "escrowId", type: "bytes32" },
-    { name: "amount", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-  ],
-  Dispute: [
-    { name: "escrowId", type: "bytes32" },
-    { name: "nonce", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-  ],
-  Resolve: [
-    { name: "escrowId", type: "bytes32" },
-    { name: "payeeAmount", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-  ],
-  ExtendDeadline: [
-    { name: "escrowId", type: "bytes32" },
-    { name: "newDeadline", type: "uint48" },
-    { name: "nonce", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-  ],
-  CancelInvoice: [
-    { name: "invoiceId", type: "bytes32" },
-    { name: "nonce", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-  ],
-  Claim: [
-    { name: "token", type: "address" },
-    { name: "to", type: "address" },
-    { name: "nonce", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-  ],
-} as const;
+export const ACTION_TYPES = actions;
 
 export type ActionKind = keyof typeof ACTION_TYPES;
 

@@ -39,28 +39,10 @@ const AUTHORIZATION_LIFETIME_SECONDS = 600n;
 const USED = `0x${"00".repeat(31)}01`;
 const TIMEOUT_ACTION_RELEASE = 0;
 
-const INVOICE_TYPES = {
-  Invoice: [
-    { name: "merchant", type: "address" },
-    { name: "token", type: "address" },
-    { name: "amount", type: "uint256" },
-    { name: "payBy", type: "uint48" },
-    { name: "holdPeriod", type: "uint48" },
-    { name: "timeoutAction", type: "uint8" },
-    { name: "arbiter", type: "address" },
-    { name: "payer", type: "address" },
-    { name: "merchantReference", type: "bytes32" },
-    { name: "nonce", type: "uint256" },
-  ],
-};
-const RELEASE_TYPES = {
-  Release: [
-    { name: "escrowId", type: "bytes32" },
-    { name: "amount", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-  ],
-};
+// The same EIP-712 types the TypeScript side uses (scripts/lib/vault-typed-data.ts).
+const { Invoice, Release } = require("../lib/vault-types.json");
+const INVOICE_TYPES = { Invoice };
+const RELEASE_TYPES = { Release };
 
 /** Decodes the vault's events from a confirmed transaction's info. */
 function parseLogs(iface, info) {
