@@ -6,10 +6,10 @@ import { parseConfig } from "../../../relayer/src/config.js";
 import { createInvoices, createMerchants, expireInvoices, invoiceChains, openSecret, sealSecret } from "../../../relayer/src/merchants/index.js";
 import { apiKeyLookup, apiKeyMatches, generateApiKey } from "../../../relayer/src/merchants/keys.js";
 import { claimIdempotencyKey, completeIdempotencyKey, pruneIdempotencyKeys, releaseIdempotencyKey } from "../../../relayer/src/store/api-repository.js";
-import { openDb, type Db } from "../../../relayer/src/store/db.js";
+import type { Db } from "../../../relayer/src/store/db.js";
 import { createIngestRepository } from "../../../relayer/src/store/ingest-repository.js";
 import { migrate } from "../../../relayer/src/store/migrate.js";
-import { postgresAvailable, startThrowawayPostgres, type ThrowawayPostgres } from "../support/postgres.js";
+import { storeEngines } from "../support/engines.js";
 
 const VAULT = `0x${"55".repeat(20)}`;
 const TOKEN = `0x${"44".repeat(20)}`;
@@ -51,19 +51,8 @@ describe("API keys", () => {
   });
 });
 
-let pg: ThrowawayPostgres | undefined;
-beforeAll(async () => {
-  if (!postgresAvailable()) throw new Error("PostgreSQL binaries missing: apt-get install postgresql (CI installs it)");
-  pg = await startThrowawayPostgres();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
+const engines = storeEngines();
 
-const engines = [
-  { name: "pglite", open: () => openDb({ dataDir: "memory://" }) },
-  { name: "postgres", open: () => openDb({ databaseUrl: pg!.url }) },
-] as const;
 
 describe.each(engines)("merchant and invoice repositories on $name", ({ open }) => {
   let db: Db;

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { BlockHeader } from "../../../relayer/src/chains/index.js";
 import type { VaultEvent, ChainEvent } from "../../../relayer/src/domain/vault-events.js";
-import { openDb, type Db } from "../../../relayer/src/store/db.js";
+import type { Db } from "../../../relayer/src/store/db.js";
 import { createIngestRepository, type BlockRangeCommit, type IngestRepository } from "../../../relayer/src/store/ingest-repository.js";
 import { migrate } from "../../../relayer/src/store/migrate.js";
 import { crashingAfter } from "../ingest/harness.js";
-import { postgresAvailable, startThrowawayPostgres, type ThrowawayPostgres } from "../support/postgres.js";
+import { storeEngines } from "../support/engines.js";
 
 const CHAIN = "local";
 const VAULT = `0x${"55".repeat(20)}`;
@@ -51,19 +51,8 @@ export async function truncateAll(db: Db): Promise<void> {
   await db.exec(`TRUNCATE ${tables.map((t) => `"${t.table_name}"`).join(", ")} CASCADE`);
 }
 
-let pg: ThrowawayPostgres | undefined;
-beforeAll(async () => {
-  if (!postgresAvailable()) throw new Error("PostgreSQL binaries missing: apt-get install postgresql (CI installs it)");
-  pg = await startThrowawayPostgres();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
+const engines = storeEngines();
 
-const engines = [
-  { name: "pglite", open: () => openDb({ dataDir: "memory://" }) },
-  { name: "postgres", open: () => openDb({ databaseUrl: pg!.url }) },
-] as const;
 
 describe.each(engines)("ingest repository on $name", ({ open }) => {
   let db: Db;

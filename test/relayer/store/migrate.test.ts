@@ -1,24 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDb, type Db } from "../../../relayer/src/store/db.js";
+import { describe, expect, it } from "vitest";
+import type { Db } from "../../../relayer/src/store/db.js";
 import { listMigrations, migrate } from "../../../relayer/src/store/migrate.js";
-import { postgresAvailable, startThrowawayPostgres, type ThrowawayPostgres } from "../support/postgres.js";
+import { storeEngines } from "../support/engines.js";
 
 /** The store suite runs on both engines: embedded PGlite and a throwaway PostgreSQL cluster. */
-const engines = [
-  { name: "pglite", open: async () => openDb({ dataDir: "memory://" }) },
-  { name: "postgres", open: async () => openDb({ databaseUrl: pg!.url }) },
-] as const;
 
-let pg: ThrowawayPostgres | undefined;
-
-beforeAll(async () => {
-  if (!postgresAvailable()) throw new Error("PostgreSQL binaries missing: apt-get install postgresql (CI installs it)");
-  pg = await startThrowawayPostgres();
-});
-
-afterAll(async () => {
-  await pg?.stop();
-});
+const engines = storeEngines();
 
 describe.each(engines)("migrate() on $name", ({ open }) => {
   it("applies every migration once and is a no-op the second time", async () => {

@@ -1,23 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { EscrowProjection } from "../../../relayer/src/domain/escrow.js";
-import { openDb, type Db } from "../../../relayer/src/store/db.js";
+import type { Db } from "../../../relayer/src/store/db.js";
 import { upsertEscrow } from "../../../relayer/src/store/escrow-rows.js";
 import { migrate } from "../../../relayer/src/store/migrate.js";
 import { createTimeoutsRepository } from "../../../relayer/src/store/timeouts-repository.js";
-import { postgresAvailable, startThrowawayPostgres, type ThrowawayPostgres } from "../support/postgres.js";
+import { storeEngines } from "../support/engines.js";
 
-const engines = [
-  { name: "pglite", open: async () => openDb({ dataDir: "memory://" }) },
-  { name: "postgres", open: async () => openDb({ databaseUrl: pg!.url }) },
-] as const;
-let pg: ThrowawayPostgres | undefined;
-beforeAll(async () => {
-  if (!postgresAvailable()) throw new Error("PostgreSQL binaries missing: apt-get install postgresql (CI installs it)");
-  pg = await startThrowawayPostgres();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
+const engines = storeEngines();
 
 const SENDER = `0x${"99".repeat(20)}`;
 function escrow(n: number, dueAt: bigint): EscrowProjection {

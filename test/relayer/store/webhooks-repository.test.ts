@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { openDb, type Db } from "../../../relayer/src/store/db.js";
+import type { Db } from "../../../relayer/src/store/db.js";
 import { migrate } from "../../../relayer/src/store/migrate.js";
 import {
   completeAttempt,
@@ -16,25 +16,12 @@ import {
   rotateSecret,
   type AttemptLogEntry,
 } from "../../../relayer/src/store/webhooks-repository.js";
-import { postgresAvailable, startThrowawayPostgres, type ThrowawayPostgres } from "../support/postgres.js";
+import { storeEngines } from "../support/engines.js";
 import { insertDomainEvent, insertMerchant, resetTables } from "../webhooks/support.js";
 
 /** The webhooks repository on both engines: embedded PGlite and a throwaway PostgreSQL cluster. */
-const engines = [
-  { name: "pglite", open: async () => openDb({ dataDir: "memory://" }) },
-  { name: "postgres", open: async () => openDb({ databaseUrl: pg!.url }) },
-] as const;
 
-let pg: ThrowawayPostgres | undefined;
-
-beforeAll(async () => {
-  if (!postgresAvailable()) throw new Error("PostgreSQL binaries missing: apt-get install postgresql (CI installs it)");
-  pg = await startThrowawayPostgres();
-});
-
-afterAll(async () => {
-  await pg?.stop();
-});
+const engines = storeEngines();
 
 const t0 = new Date("2026-11-22T00:00:00.000Z");
 const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
