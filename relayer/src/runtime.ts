@@ -37,8 +37,6 @@ export const HOUSEKEEPING_INTERVAL_MS = 10_000;
 const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
 /** The longest `stop()` waits for loops before closing the database under them. */
 const STOP_TIMEOUT_MS = 30_000;
-/** eth_chainId at start-up: the node must answer within this. */
-const CHAIN_ID_TIMEOUT_MS = 15_000;
 
 export interface StartOptions {
   logger?: Logger;
@@ -59,6 +57,7 @@ interface ChainRuntime {
   config: ChainConfig;
   reader: ChainReader;
   ingest: IngestRepository;
+  chainId: bigint;
   ingester: Ingester;
   driver?: TimeoutDriver;
   lastTickAt?: number;
@@ -87,9 +86,9 @@ export async function startRelayer(config: RelayerConfig, options: StartOptions 
     const chains: ChainRuntime[] = [];
     const operatorKey = await resolveOperatorKey(config);
     for (const chainConfig of config.chains) {
-      chainIds[chainConfig.name] = await readChainId(chainConfig);
-      const chain = buildChain(ctx, chainConfig, chainIds[chainConfig.name]!, operatorKey);
+      const chain = await buildChain(ctx, chainConfig, operatorKey);
       cleanups.push(() => chain.reader.close());
+      chainIds[chainConfig.name] = chain.chainId;
       chains.push(chain);
     }
     const webhooks = createWebhookEndpoints(ctx, { allowPrivateNetworks: config.webhooks.allowPrivateNetworks });
@@ -153,11 +152,17 @@ async function openDatabase(config: RelayerConfig): Promise<Db> {
   }
 }
 
-function buildChain(ctx: Context, config: ChainConfig, chainId: bigint, operatorKey: string | undefined): ChainRuntime {
-  const reader = createChainReader({ name: config.name, kind: config.kind, rpcUrl: config.rpcUrl, chainId: Number(chainId) }, { metrics: ctx.metrics });
+async function buildChain(ctx: Context, config: ChainConfig, operatorKey: string | undefined): Promise<ChainRuntime> {
+  const reader = createChainReader({ name: config.name, kind: config.kind, rpcUrl: config.rpcUrl }, { metrics: ctx.metrics });
+  const chainId = await readChainId(reader, config);
   const vault = reader.parseAddress(config.vaultAddress);
   const ingest = createIngestRepository(ctx.db);
-  const runtime: Partial<ChainRuntime> & { config: ChainConfig; reader: ChainReader; ingest: IngestRepository } = { config, reader, ingest };
+  const runtime: Partial<ChainRuntime> & { config: ChainConfig; reader: ChainReader; ingest: IngestRepository; chainId: bigint } = {
+    config,
+    reader,
+    ingest,
+    chainId,
+  };
   const ticked = () => {
     runtime.lastTickAt = Date.now();
   };
@@ -231,20 +236,12 @@ async function resolveOperatorKey(config: RelayerConfig): Promise<string | undef
 /**
  * The chain id, for the writer's signatures and the invoices' EIP-712 domain. Read from the node
  * rather than configured, so a config pointing at the wrong network cannot sign for it.
- * TODO(lead): move to chains/ as ChainReader.getChainId(); it is the one node call outside chains/.
  */
-async function readChainId(config: ChainConfig): Promise<bigint> {
+async function readChainId(reader: ChainReader, config: ChainConfig): Promise<bigint> {
   try {
-    const response = await fetch(config.rpcUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      signal: AbortSignal.timeout(CHAIN_ID_TIMEOUT_MS),
-    });
-    const reply = (await response.json()) as { result?: string; error?: { message?: string } };
-    if (!reply.result) throw new Error(reply.error?.message ?? `HTTP ${response.status}`);
-    return BigInt(reply.result);
+    return await reader.getChainId();
   } catch (error) {
+    await reader.close();
     throw new NonRetryableUserError(`Chain ${config.name}: the node at ${redactUrl(config.rpcUrl)} did not answer eth_chainId (${(error as Error).message})`, {
       cause: error,
       hints: [`Check chains[].rpcUrl for ${config.name} and that the node is running.`],

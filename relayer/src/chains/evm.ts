@@ -74,6 +74,9 @@ export function createJsonRpcReader(
   return {
     chain: config.name,
     kind: codec.kind,
+    async getChainId() {
+      return BigInt(await call<string>("eth_chainId", []));
+    },
     async getHeadBlockNumber(tag: HeadTag) {
       if (tag === "latest") return toNumber(await call<string>("eth_blockNumber", []), "eth_blockNumber");
       const block = await call<RpcBlock | null>("eth_getBlockByNumber", [tag, false]);

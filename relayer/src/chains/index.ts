@@ -41,6 +41,8 @@ export interface LogFilter {
 export interface ChainReader {
   readonly chain: string;
   readonly kind: ChainKind;
+  /** The node's chain id (eth_chainId), which signatures and typed-data domains must use. */
+  getChainId(): Promise<bigint>;
   getHeadBlockNumber(tag: HeadTag): Promise<number>;
   getBlock(number: number): Promise<BlockHeader>;
   getLogs(filter: LogFilter): Promise<RawLog[]>;

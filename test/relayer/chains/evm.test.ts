@@ -54,6 +54,16 @@ describe("EVM reader errors", () => {
     expect(unauthorized).toBeInstanceOf(NonRetryableUserError);
   });
 
+  it("reads the chain id with eth_chainId", async () => {
+    server = await startFakeJsonRpc((method) => (method === "eth_chainId" ? { result: "0x2b6653dc" } : { error: { code: -32601, message: "no" } }));
+    const reader = createChainReader({ name: "tron", kind: "tron", rpcUrl: server.url });
+    try {
+      expect(await reader.getChainId()).toBe(728126428n);
+    } finally {
+      await reader.close();
+    }
+  });
+
   it("reads the latest head with eth_blockNumber", async () => {
     server = await startFakeJsonRpc((method) => (method === "eth_blockNumber" ? { result: "0x10" } : { error: { code: -32601, message: "no" } }));
     const reader = createChainReader({ name: "local", kind: "evm", rpcUrl: server.url });

@@ -17,6 +17,7 @@ function chainReader(head: number, forkAt: number, brokenParentAt?: number): Cha
   return {
     chain: "test",
     kind: "evm",
+    getChainId: async () => 31337n,
     getHeadBlockNumber: async () => head,
     getBlock: async (n) => block(n),
     getLogs: async () => [],
