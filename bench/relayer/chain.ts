@@ -131,7 +131,7 @@ async function assertNoneFailed(node: HardhatNode): Promise<void> {
 }
 
 /** Counts logs of `topic` from the vault since `fromBlock`. */
-export async function countLogs(node: HardhatNode, vault: string, topic: string, fromBlock: number): Promise<number> {
+export async function countLogs(node: Pick<HardhatNode, "rpc">, vault: string, topic: string, fromBlock: number): Promise<number> {
   const logs = await node.rpc<unknown[]>("eth_getLogs", [{ address: vault, topics: [topic], fromBlock: `0x${fromBlock.toString(16)}`, toBlock: "latest" }]);
   return logs.length;
 }

@@ -1,34 +1,28 @@
-import { createChainReader } from "../../relayer/src/chains/index.js";
-import { createEvmWriter } from "../../relayer/src/chains/evm-writer.js";
-import type { Context } from "../../relayer/src/common/context.js";
-import { RetryableError } from "../../relayer/src/common/errors.js";
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { join } from "node:path";
 import { silentLogger } from "../../relayer/src/common/logger.js";
-import { createMetrics } from "../../relayer/src/common/metrics.js";
-import { createIngester } from "../../relayer/src/ingest/index.js";
 import type { Db } from "../../relayer/src/store/db.js";
-import { createIngestRepository } from "../../relayer/src/store/ingest-repository.js";
 import { insertMerchant } from "../../relayer/src/store/merchants-repository.js";
-import { createTimeoutsRepository } from "../../relayer/src/store/timeouts-repository.js";
-import { createTimeoutDriver } from "../../relayer/src/timeouts/index.js";
-import { createWebhookDispatcher, createWebhookEndpoints, createWebhookReceiver, type ReceivedWebhook } from "../../relayer/src/webhooks/index.js";
+import { createWebhookEndpoints, createWebhookReceiver, type ReceivedWebhook } from "../../relayer/src/webhooks/index.js";
 import { freePort, type HardhatNode, type VaultFixture } from "../../test/relayer/support/hardhat-node.js";
-import { ESCROW_TIMED_OUT_TOPIC, accountKey, countLogs, rpcBatch, watchBlocks, type Payments } from "./chain.js";
+import { rpcBatch, watchBlocks, type Payments } from "./chain.js";
+import { CHAIN, PHASE_MAX_MS, type BenchTarget, type WorkerJob } from "./worker.js";
 
-/** One measured part of the relayer, each run with the same code and defaults as `relayer/src/runtime.ts`. */
+/**
+ * The parent side of each measured phase: it prepares the database, runs the relayer part in a
+ * worker process (bench/relayer/worker.ts) and plays the world around it: the merchant's receiver,
+ * the payer, the block watcher.
+ */
 
-export const CHAIN = "bench";
 const MERCHANT_ID = "mer_bench";
-/** Every wait below ends after this, finished or not. */
-const PHASE_MAX_MS = 10 * 60_000;
-/** Ticks of one catch-up: far more than 20,000 events packed 400 to a block need. */
-const MAX_INGEST_TICKS = 10_000;
-const MAX_CONSECUTIVE_RETRIES = 5;
-const CHECK_INTERVAL_MS = 250;
+const CHECK_INTERVAL_MS = 100;
+const WORKER = join(__dirname, "worker.ts");
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function benchContext(db: Db, signal = new AbortController().signal): Context {
-  return { db, logger: silentLogger(), metrics: createMetrics(), signal };
+export function benchTarget(node: HardhatNode, fx: VaultFixture): BenchTarget {
+  return { nodeUrl: node.url, chainId: fx.chainId.toString(), vault: fx.vault, deployBlock: fx.deployBlock };
 }
 
 /** The merchant that owns the payee address, so ingested events are routed to it (as in production). */
@@ -37,40 +31,39 @@ export async function registerMerchant(db: Db, fx: VaultFixture): Promise<void> 
   await insertMerchant(db, { id: MERCHANT_ID, name: "Bench shop", addresses: [{ chain: CHAIN, address }], signingKey: { address, encryptedKey: "unused by the benchmark" } });
 }
 
-const readerFor = (node: HardhatNode, fx: VaultFixture) => createChainReader({ name: CHAIN, kind: "evm", rpcUrl: node.url, chainId: Number(fx.chainId) });
+export interface WorkerRun<T> {
+  /** Resolves with the worker's `ready` time (its clock is this machine's). */
+  ready: Promise<number>;
+  done: Promise<{ result: T; peakRssMb: number }>;
+  /** Asks a worker that runs until told to finish (SIGTERM). */
+  stop(): void;
+}
 
-/** Catches an ingester up from the vault's deployment block to the head (confirmations 0). */
-export async function measureIngest(db: Db, node: HardhatNode, fx: VaultFixture): Promise<{ events: number; domainEvents: number; seconds: number }> {
-  const reader = readerFor(node, fx);
-  const ingester = createIngester({
-    chain: { name: CHAIN, vault: fx.vault, startBlock: fx.deployBlock, confirmations: 0 },
-    reader,
-    store: createIngestRepository(db),
-    ctx: benchContext(db),
-    holder: "bench",
+/** Starts a relayer part in its own Node process (through tsx, like this benchmark). */
+export function runWorker<T>(job: WorkerJob): WorkerRun<T> {
+  const child = spawn(process.execPath, ["--import", "tsx", WORKER, JSON.stringify(job)], { stdio: ["ignore", "pipe", "inherit"] });
+  let onReady: (at: number) => void = () => undefined;
+  const ready = new Promise<number>((resolve) => (onReady = resolve));
+  let final: { result: T; peakRssMb: number } | undefined;
+  createInterface({ input: child.stdout }).on("line", (line) => {
+    const message = JSON.parse(line) as { ready?: number; result?: T; peakRssMb?: number };
+    if (message.ready !== undefined) onReady(message.ready);
+    if (message.peakRssMb !== undefined) final = { result: message.result as T, peakRssMb: message.peakRssMb };
   });
-  const started = performance.now();
-  let events = 0;
-  let domainEvents = 0;
-  let retries = 0;
-  try {
-    for (let i = 0; i < MAX_INGEST_TICKS && performance.now() - started < PHASE_MAX_MS; i++) {
-      try {
-        const result = await ingester.tick();
-        retries = 0;
-        if (result.kind === "block") {
-          events += result.events;
-          domainEvents += result.domainEvents.length;
-        }
-        if (result.kind === "idle") return { events, domainEvents, seconds: (performance.now() - started) / 1000 };
-      } catch (error) {
-        if (!(error instanceof RetryableError) || ++retries > MAX_CONSECUTIVE_RETRIES) throw error;
-      }
-    }
-    throw new Error(`ingestion did not catch up within ${MAX_INGEST_TICKS} ticks or ${PHASE_MAX_MS / 60_000} min (${events} events so far)`);
-  } finally {
-    await reader.close();
-  }
+  const timer = setTimeout(() => child.kill("SIGKILL"), PHASE_MAX_MS + 60_000);
+  const done = new Promise<{ result: T; peakRssMb: number }>((resolve, reject) => {
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0 && final) resolve(final);
+      else reject(new Error(`benchmark worker (${job.part}) exited with ${signal ?? `code ${code}`}`));
+    });
+  });
+  return { ready, done, stop: () => child.kill("SIGTERM") };
+}
+
+/** Catches up on every vault event in a worker; the database must be closed in this process (PGlite allows one opener). */
+export async function measureIngest(job: WorkerJob["db"], target: BenchTarget) {
+  return runWorker<{ events: number; domainEvents: number; seconds: number }>({ part: "ingest", db: job, target }).done;
 }
 
 interface Endpoint {
@@ -95,108 +88,66 @@ async function localEndpoint(db: Db): Promise<Endpoint> {
   return { received, close: () => receiver.close() };
 }
 
-/** Runs `parts` until `done()` or PHASE_MAX_MS, then aborts them and waits for them to finish. */
-async function runUntil(db: Db, parts: (ctx: Context) => Promise<void>[], done: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const controller = new AbortController();
-  const loops = parts(benchContext(db, controller.signal));
-  const deadline = Date.now() + PHASE_MAX_MS;
-  try {
-    while (!(await done())) {
-      if (Date.now() > deadline) throw new Error(`${what} not finished after ${PHASE_MAX_MS / 60_000} min`);
-      await sleep(CHECK_INTERVAL_MS);
-    }
-  } finally {
-    controller.abort();
-    await Promise.allSettled(loops);
-  }
-}
-
-/** Delivers every outbox row (the ingested events) to one local endpoint with one dispatcher, as the runtime runs it. */
-export async function measureWebhooks(db: Db, expected: number): Promise<{ delivered: number; seconds: number }> {
+/** Delivers every outbox row to one local endpoint with one dispatcher (in a worker), as the runtime runs it. */
+export async function measureWebhooks(db: Db, dbJob: WorkerJob["db"], target: BenchTarget, expected: number) {
   const endpoint = await localEndpoint(db);
-  const started = Date.now();
   try {
-    await runUntil(db, (ctx) => [createWebhookDispatcher(ctx, { allowPrivateNetworks: true }).run()], () => endpoint.received.size >= expected, "webhook delivery");
+    const worker = runWorker<{ startedAt: number }>({ part: "deliver", db: dbJob, target, expected });
+    const startedAt = await worker.ready;
+    const { peakRssMb } = await worker.done;
     const last = Math.max(...[...endpoint.received.values()].map((r) => r.at));
-    return { delivered: endpoint.received.size, seconds: (last - started) / 1000 };
+    return { delivered: endpoint.received.size, seconds: (last - startedAt) / 1000, peakRssMb };
   } finally {
     await endpoint.close();
   }
 }
 
-/** Moves chain time past every short hold, then runs the timeout driver until the vault has timed out `due` escrows. */
-export async function measureTimeouts(db: Db, node: HardhatNode, fx: VaultFixture, due: number, shortHoldSeconds: number): Promise<{ closed: number; seconds: number }> {
+/** Moves chain time past every short hold, then runs the timeout driver (in a worker) until `due` escrows timed out. */
+export async function measureTimeouts(node: HardhatNode, dbJob: WorkerJob["db"], target: BenchTarget, due: number, shortHoldSeconds: number) {
   await node.rpc("evm_increaseTime", [shortHoldSeconds + 3_600]);
   await node.rpc("evm_mine");
   const fromBlock = Number(BigInt(await node.rpc<string>("eth_blockNumber")));
-  const writer = createEvmWriter({ name: CHAIN, rpcUrl: node.url, chainId: fx.chainId, privateKey: accountKey(9) });
-  const store = createTimeoutsRepository(db);
-  let closed = 0;
-  const started = Date.now();
-  try {
-    await runUntil(
-      db,
-      // Automining: each transaction is its receipt's block, so one confirmation is final here.
-      (ctx) => [createTimeoutDriver(ctx, { chain: CHAIN, writer, store, options: { vault: fx.vault, chainId: fx.chainId, confirmations: 1, holder: "bench" } }).run()],
-      async () => (closed = await countLogs(node, fx.vault, ESCROW_TIMED_OUT_TOPIC, fromBlock)) >= due,
-      "timeouts",
-    );
-    return { closed, seconds: (Date.now() - started) / 1000 };
-  } finally {
-    await writer.close();
-  }
+  return runWorker<{ closed: number; seconds: number }>({ part: "timeouts", db: dbJob, target, due, fromBlock }).done;
 }
 
 export interface LatencyOptions {
   seconds: number;
   paymentsPerSecond: number;
   confirmations: number;
-  /** Ingestion poll interval; the runtime's default (config pollIntervalMs) is 2000. */
-  pollIntervalMs: number;
+  /** Ingestion poll interval; undefined: the relayer's default. */
+  pollIntervalMs?: number;
   holdSeconds: number;
 }
 
 /**
- * Mines a block every second, pays invoices at a steady rate, and runs the ingester and the
- * dispatcher as the runtime does. Latency of an event = its webhook's arrival at the loopback
+ * Mines a block every second, pays invoices at a steady rate, and runs ingestion and the dispatcher
+ * in a worker as the runtime does. Latency of an event = its webhook's arrival at the loopback
  * receiver minus the wall time block (event block + confirmations) was first seen.
  */
-export async function measureLatency(db: Db, node: HardhatNode, fx: VaultFixture, payments: Payments, o: LatencyOptions): Promise<{ latenciesMs: number[]; sent: number }> {
+export async function measureLatency(db: Db, dbJob: WorkerJob["db"], node: HardhatNode, target: BenchTarget, payments: Payments, o: LatencyOptions) {
   const endpoint = await localEndpoint(db);
   const startBlock = Number(BigInt(await node.rpc<string>("eth_blockNumber"))) + 1;
+  const worker = runWorker<Record<string, never>>({ part: "relay", db: dbJob, target, startBlock, confirmations: o.confirmations, pollIntervalMs: o.pollIntervalMs });
+  await worker.ready;
   await node.rpc("evm_setAutomine", [false]);
   await node.rpc("evm_setIntervalMining", [1_000]);
   const watcher = watchBlocks(node, PHASE_MAX_MS);
-  const reader = readerFor(node, fx);
   let sent = 0;
+  let peakRssMb = Number.NaN;
   try {
-    const paying = (async () => {
-      const started = Date.now();
-      while (Date.now() - started < o.seconds * 1000) {
-        await rpcBatch(node.url, [await payments.next(o.holdSeconds)]);
-        sent += 1;
-        await sleep(1000 / o.paymentsPerSecond);
-      }
-    })();
-    await runUntil(
-      db,
-      (ctx) => [
-        createIngester({ chain: { name: CHAIN, vault: fx.vault, startBlock, confirmations: o.confirmations, pollIntervalMs: o.pollIntervalMs }, reader, store: createIngestRepository(db), ctx, holder: "bench" }).run(),
-        createWebhookDispatcher(ctx, { allowPrivateNetworks: true }).run(),
-        paying,
-      ],
-      async () => {
-        // Finished once paying stopped and every payment's webhook arrived.
-        const stillPaying = await Promise.race([paying.then(() => false), sleep(0).then(() => true)]);
-        return !stillPaying && endpoint.received.size >= sent;
-      },
-      "latency run",
-    );
+    const started = Date.now();
+    while (Date.now() - started < o.seconds * 1000) {
+      await rpcBatch(node.url, [await payments.next(o.holdSeconds)]);
+      sent += 1;
+      await sleep(1000 / o.paymentsPerSecond);
+    }
+    for (const deadline = Date.now() + PHASE_MAX_MS; endpoint.received.size < sent && Date.now() < deadline; ) await sleep(CHECK_INTERVAL_MS);
   } finally {
+    worker.stop();
+    peakRssMb = (await worker.done).peakRssMb;
     await watcher.stop();
     await node.rpc("evm_setIntervalMining", [0]);
     await node.rpc("evm_setAutomine", [true]);
-    await reader.close();
     await endpoint.close();
   }
   const latenciesMs: number[] = [];
@@ -205,5 +156,5 @@ export async function measureLatency(db: Db, node: HardhatNode, fx: VaultFixture
     const finalAt = watcher.firstSeen.get(block + o.confirmations);
     if (finalAt !== undefined) latenciesMs.push(at - finalAt);
   }
-  return { latenciesMs, sent };
+  return { latenciesMs, sent, received: endpoint.received.size, peakRssMb };
 }

@@ -33,8 +33,8 @@ const chainSchema = z
     timeoutMarginSeconds: z.number().int().min(0).default(30),
     /** Most blocks asked of eth_getLogs at once; the poller shrinks it on refusals. Default: 2000. */
     maxBlockRange: z.number().int().min(1).max(100_000).default(2000),
-    /** Wait between polls when caught up. Default: 2000. */
-    pollIntervalMs: z.number().int().min(100).default(2000),
+    /** Wait between polls when caught up; keep it well under the block time for prompt webhooks. Default: 500. */
+    pollIntervalMs: z.number().int().min(100).default(500),
     /** TRON only: fee limit per transaction in sun. Default: 200 TRX. */
     feeLimitSun: z.number().int().min(1).default(200_000_000),
   })

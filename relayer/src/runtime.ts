@@ -20,8 +20,8 @@ import { openDb, type Db } from "./store/db.js";
 import { createIngestRepository, type IngestRepository } from "./store/ingest-repository.js";
 import { migrate } from "./store/migrate.js";
 import { createTimeoutsRepository } from "./store/timeouts-repository.js";
-import { createTimeoutDriver, type TimeoutDriver } from "./timeouts/index.js";
-import { createWebhookDispatcher, createWebhookEndpoints } from "./webhooks/index.js";
+import { createTimeoutDriver, POLL_INTERVAL_MS as TIMEOUTS_POLL_INTERVAL_MS, type TimeoutDriver } from "./timeouts/index.js";
+import { createWebhookDispatcher, createWebhookEndpoints, type WebhookDispatcher } from "./webhooks/index.js";
 
 /**
  * The whole relayer in one process: per chain an ingester and (with an operator key) a timeout
@@ -85,8 +85,9 @@ export async function startRelayer(config: RelayerConfig, options: StartOptions 
     const chainIds: Record<string, bigint> = {};
     const chains: ChainRuntime[] = [];
     const operatorKey = await resolveOperatorKey(config);
+    const dispatcher = createWebhookDispatcher(ctx, { allowPrivateNetworks: config.webhooks.allowPrivateNetworks, requestTimeoutMs: config.webhooks.requestTimeoutMs });
     for (const chainConfig of config.chains) {
-      const chain = await buildChain(ctx, chainConfig, operatorKey);
+      const chain = await buildChain(ctx, chainConfig, operatorKey, () => dispatcher.wake());
       cleanups.push(() => chain.reader.close());
       chainIds[chainConfig.name] = chain.chainId;
       chains.push(chain);
@@ -98,7 +99,7 @@ export async function startRelayer(config: RelayerConfig, options: StartOptions 
     const port = (server.address() as AddressInfo).port;
     const url = `http://${config.api.host.includes(":") ? `[${config.api.host}]` : config.api.host}:${port}`;
 
-    const loops = startLoops(ctx, config, chains);
+    const loops = startLoops(ctx, dispatcher, chains);
     logger.info({ url, chains: chains.map((c) => c.config.name), timeouts: chains.filter((c) => c.driver).map((c) => c.config.name) }, "Relayer started");
 
     let stopping: Promise<void> | undefined;
@@ -123,8 +124,7 @@ export async function startRelayer(config: RelayerConfig, options: StartOptions 
 }
 
 /** Every long-lived loop; each resolves once `ctx.signal` aborts and it has finished its unit of work. */
-function startLoops(ctx: Context, config: RelayerConfig, chains: ChainRuntime[]): Promise<void>[] {
-  const dispatcher = createWebhookDispatcher(ctx, { allowPrivateNetworks: config.webhooks.allowPrivateNetworks, requestTimeoutMs: config.webhooks.requestTimeoutMs });
+function startLoops(ctx: Context, dispatcher: WebhookDispatcher, chains: ChainRuntime[]): Promise<void>[] {
   const loops = [guard(ctx.logger, "webhook dispatcher", dispatcher.run())];
   for (const chain of chains) {
     const log = ctx.logger.child({ chain: chain.config.name });
@@ -152,7 +152,8 @@ async function openDatabase(config: RelayerConfig): Promise<Db> {
   }
 }
 
-async function buildChain(ctx: Context, config: ChainConfig, operatorKey: string | undefined): Promise<ChainRuntime> {
+/** `onIngested`: a range or reorg was committed, so the outbox has new events. */
+async function buildChain(ctx: Context, config: ChainConfig, operatorKey: string | undefined, onIngested: () => void): Promise<ChainRuntime> {
   const reader = createChainReader({ name: config.name, kind: config.kind, rpcUrl: config.rpcUrl }, { metrics: ctx.metrics });
   const chainId = await readChainId(reader, config);
   const vault = reader.parseAddress(config.vaultAddress);
@@ -188,6 +189,9 @@ async function buildChain(ctx: Context, config: ChainConfig, operatorKey: string
     reader: trackedReader,
     store: trackedStore,
     ctx,
+    onChange: (result) => {
+      if ((result.kind === "block" && result.domainEvents.length > 0) || result.kind === "reorg") onIngested();
+    },
   });
   if (operatorKey) {
     runtime.driver = createTimeoutDriver(ctx, {
@@ -201,7 +205,8 @@ async function buildChain(ctx: Context, config: ChainConfig, operatorKey: string
         // The journal needs at least the receipt's own block.
         confirmations: Math.max(1, config.confirmations),
         feeLimitSun: BigInt(config.feeLimitSun),
-        pollIntervalMs: config.pollIntervalMs,
+        // Ingestion polls often for latency; the driver needs no more than its own, slower pace.
+        pollIntervalMs: Math.max(config.pollIntervalMs, TIMEOUTS_POLL_INTERVAL_MS),
       },
     });
   }

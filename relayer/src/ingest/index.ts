@@ -8,8 +8,12 @@ import type { DomainEventRow, IngestRepository, StoredBlock } from "../store/ing
 import { pollOnce } from "./poll.js";
 import { createAdaptiveRange, type AdaptiveRange } from "./range.js";
 
-/** Idle wait between polls once the cursor has caught up with the confirmed head. */
-export const POLL_INTERVAL_MS = 2_000;
+/**
+ * Idle wait between polls once the cursor has caught up with the confirmed head: well under a block
+ * time, so an event waits at most this long before ingestion sees its block (one cheap
+ * eth_blockNumber call per poll).
+ */
+export const POLL_INTERVAL_MS = 500;
 /** How long a lease lasts without renewal: a crashed leader is replaced after at most this. */
 export const LEASE_TTL_MS = 30_000;
 /** Block hashes kept below the cursor for walking back a reorg (plus one older anchor). */

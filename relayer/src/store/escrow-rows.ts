@@ -1,35 +1,37 @@
 import type { EscrowProjection, EscrowStatus } from "../domain/escrow.js";
 import type { Db } from "./db.js";
+import { recordsetFrom, recordsetJson } from "./recordset.js";
 
-/** Column list of `escrows`, in the order `escrowToParams` fills them. */
-const ESCROW_COLUMNS = [
-  "chain",
-  "escrow_id",
-  "vault",
-  "token",
-  "payer",
-  "payee",
-  "arbiter",
-  "amount",
-  "remaining",
-  "released_amount",
-  "refunded_amount",
-  "fee_amount",
-  "deferred_amount",
-  "fee_bps",
-  "timeout_action",
-  "merchant_reference",
-  "pay_by",
-  "deadline",
-  "disputed_at",
-  "disputant",
-  "status",
-  "due_at",
-  "opened_block",
-  "opened_tx_hash",
-  "updated_block",
-  "updated_tx_hash",
-] as const;
+/** Columns of `escrows` and their SQL types, in the order `escrowToParams` fills them. */
+const ESCROW_COLUMN_TYPES = {
+  chain: "text",
+  escrow_id: "text",
+  vault: "text",
+  token: "text",
+  payer: "text",
+  payee: "text",
+  arbiter: "text",
+  amount: "numeric",
+  remaining: "numeric",
+  released_amount: "numeric",
+  refunded_amount: "numeric",
+  fee_amount: "numeric",
+  deferred_amount: "numeric",
+  fee_bps: "integer",
+  timeout_action: "text",
+  merchant_reference: "text",
+  pay_by: "bigint",
+  deadline: "bigint",
+  disputed_at: "bigint",
+  disputant: "text",
+  status: "text",
+  due_at: "bigint",
+  opened_block: "bigint",
+  opened_tx_hash: "text",
+  updated_block: "bigint",
+  updated_tx_hash: "text",
+} as const;
+const ESCROW_COLUMNS = Object.keys(ESCROW_COLUMN_TYPES) as (keyof typeof ESCROW_COLUMN_TYPES)[];
 
 type EscrowRow = Record<(typeof ESCROW_COLUMNS)[number], string | number | null>;
 
@@ -97,14 +99,35 @@ function escrowToParams(e: EscrowProjection): unknown[] {
   ];
 }
 
+const UPDATE_ON_CONFLICT = `ON CONFLICT (chain, escrow_id) DO UPDATE SET ${ESCROW_COLUMNS.slice(2)
+  .map((column) => `${column} = EXCLUDED.${column}`)
+  .join(", ")}`;
+
 const UPSERT_SQL = `INSERT INTO escrows (${ESCROW_COLUMNS.join(", ")})
-  VALUES (${ESCROW_COLUMNS.map((_, i) => `$${i + 1}`).join(", ")})
-  ON CONFLICT (chain, escrow_id) DO UPDATE SET ${ESCROW_COLUMNS.slice(2)
-    .map((column) => `${column} = EXCLUDED.${column}`)
-    .join(", ")}`;
+  VALUES (${ESCROW_COLUMNS.map((_, i) => `$${i + 1}`).join(", ")}) ${UPDATE_ON_CONFLICT}`;
+
+const UPSERT_MANY_SQL = `INSERT INTO escrows (${ESCROW_COLUMNS.join(", ")})
+  SELECT ${ESCROW_COLUMNS.join(", ")} FROM ${recordsetFrom("$1", ESCROW_COLUMN_TYPES)} ${UPDATE_ON_CONFLICT}`;
 
 export async function upsertEscrow(db: Db, escrow: EscrowProjection): Promise<void> {
   await db.query(UPSERT_SQL, escrowToParams(escrow));
+}
+
+/** One statement for any number of escrows (each at most once). */
+export async function upsertEscrows(db: Db, escrows: readonly EscrowProjection[]): Promise<void> {
+  if (escrows.length === 0) return;
+  const rows = escrows.map((escrow) => {
+    const params = escrowToParams(escrow);
+    return Object.fromEntries(ESCROW_COLUMNS.map((column, i) => [column, params[i]]));
+  });
+  await db.query(UPSERT_MANY_SQL, [recordsetJson(rows)]);
+}
+
+/** The stored projections of `escrowIds` (lower-case hex) on `chain`, by id; absent ids are missing. */
+export async function selectEscrows(db: Db, chain: string, escrowIds: readonly string[]): Promise<Map<string, EscrowProjection>> {
+  if (escrowIds.length === 0) return new Map();
+  const rows = await db.query<EscrowRow>(`SELECT * FROM escrows WHERE chain = $1 AND escrow_id = ANY($2)`, [chain, escrowIds]);
+  return new Map(rows.map((row) => [String(row.escrow_id), rowToEscrow(row)]));
 }
 
 export async function selectEscrow(db: Db, chain: string, escrowId: string): Promise<EscrowProjection | undefined> {

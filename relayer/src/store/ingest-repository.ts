@@ -1,15 +1,14 @@
 import { RetryableError } from "../common/errors.js";
 import type { BlockHeader } from "../chains/index.js";
 import { applyVaultEvent, escrowToJson, type EscrowProjection, type FoldContext } from "../domain/escrow.js";
-import { domainEventId, revertedEventId, type DerivedEvent } from "../domain/events.js";
+import { revertedEventId, type DerivedEvent } from "../domain/events.js";
 import { vaultEventFromJson, vaultEventToJson, type ChainEvent } from "../domain/vault-events.js";
 import type { Db } from "./db.js";
-import { selectDueEscrows, selectEscrow, selectEscrowPage, upsertEscrow, type EscrowListFilter, type EscrowPage } from "./escrow-rows.js";
+import { selectDueEscrows, selectEscrow, selectEscrowPage, selectEscrows, upsertEscrow, upsertEscrows, type EscrowListFilter, type EscrowPage } from "./escrow-rows.js";
+import { appendToOutbox, newDerivedEvents, type DomainEventRow } from "./outbox-rows.js";
+import { recordsetFrom, recordsetJson } from "./recordset.js";
 
-export type { EscrowListFilter, EscrowPage };
-
-/** A log comes back after a reorg and its reversal at most this many times before we call it a bug. */
-const MAX_INCARNATIONS = 100;
+export type { DomainEventRow, EscrowListFilter, EscrowPage };
 
 /** Which chain and vault, and how its addresses look to people (base58 on TRON). */
 export interface ChainIdentity extends FoldContext {
@@ -39,18 +38,6 @@ export interface BlockRangeCommit extends ChainIdentity {
   events: ChainEvent[];
   /** Keep block hashes this far below `toBlock` (plus one older anchor). */
   reorgWindowBlocks: number;
-}
-
-export interface DomainEventRow {
-  id: string;
-  merchantId: string | null;
-  type: string;
-  chain: string;
-  subjectId: string;
-  sequence: number;
-  payload: Record<string, unknown>;
-  blockNumber: number | null;
-  blockHash: string | null;
 }
 
 export interface RollbackResult {
@@ -112,7 +99,7 @@ export function createIngestRepository(db: Db): IngestRepository {
     listDueEscrows: (chain, nowSeconds, limit) => selectDueEscrows(db, chain, nowSeconds, limit),
     async listDomainEvents(chain, subjectId) {
       const rows = await db.query<DomainEventSqlRow>(
-        `SELECT * FROM domain_events WHERE chain = $1 AND ($2::text IS NULL OR subject_id = $2) ORDER BY created_at, subject_id, sequence`,
+        `SELECT * FROM domain_events WHERE chain = $1 AND ($2::text IS NULL OR subject_id = $2) ORDER BY outbox_position`,
         [chain, subjectId ?? null],
       );
       return rows.map(toDomainEventRow);
@@ -120,39 +107,68 @@ export function createIngestRepository(db: Db): IngestRepository {
   };
 }
 
+const BLOCK_COLUMNS = { number: "bigint", hash: "text", parent_hash: "text", timestamp: "bigint" } as const;
+const RAW_EVENT_COLUMNS = {
+  block_number: "bigint",
+  block_hash: "text",
+  block_timestamp: "bigint",
+  tx_hash: "text",
+  log_index: "integer",
+  event_name: "text",
+  subject_id: "text",
+  args: "jsonb",
+} as const;
+
+/**
+ * A range costs a fixed number of statements, not a few per event: blocks, raw events, escrows and
+ * outbox rows are each written by one set-based statement, and every lookup is one `= ANY` query.
+ */
 async function commitRange(tx: Db, input: BlockRangeCommit) {
   const { chain } = input;
   await assertLease(tx, chain, input.holder);
   await advanceCursor(tx, chain, input.expectedCursor, input.toBlock);
-  for (const block of input.blocks) {
+  // One row per number (the last header given wins): one statement cannot update a row twice.
+  const blocks = [...new Map(input.blocks.map((b) => [b.number, b])).values()];
+  if (blocks.length > 0) {
     await tx.query(
-      `INSERT INTO chain_blocks (chain, number, hash, parent_hash, timestamp) VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO chain_blocks (chain, number, hash, parent_hash, timestamp)
+       SELECT $2, number, hash, parent_hash, timestamp FROM ${recordsetFrom("$1", BLOCK_COLUMNS)}
        ON CONFLICT (chain, number) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash, timestamp = EXCLUDED.timestamp`,
-      [chain, block.number, block.hash, block.parentHash, block.timestamp],
+      [recordsetJson(blocks.map((b) => ({ number: b.number, hash: b.hash, parent_hash: b.parentHash, timestamp: b.timestamp }))), chain],
     );
   }
-  for (const e of input.events) {
+  if (input.events.length > 0) {
     await tx.query(
-      `INSERT INTO chain_events (chain, block_number, block_hash, block_timestamp, tx_hash, log_index, event_name, subject_id, args)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [chain, e.blockNumber, e.blockHash, e.blockTimestamp, e.txHash, e.logIndex, e.event.name, e.subjectId, JSON.stringify(vaultEventToJson(e.event))],
+      `INSERT INTO chain_events (chain, ${Object.keys(RAW_EVENT_COLUMNS).join(", ")})
+       SELECT $2, ${Object.keys(RAW_EVENT_COLUMNS).join(", ")} FROM ${recordsetFrom("$1", RAW_EVENT_COLUMNS)}`,
+      [
+        recordsetJson(
+          input.events.map((e) => ({
+            block_number: e.blockNumber,
+            block_hash: e.blockHash,
+            block_timestamp: e.blockTimestamp,
+            tx_hash: e.txHash,
+            log_index: e.logIndex,
+            event_name: e.event.name,
+            subject_id: e.subjectId,
+            args: vaultEventToJson(e.event),
+          })),
+        ),
+        chain,
+      ],
     );
   }
+  const stored = await selectEscrows(tx, chain, [...new Set(input.events.map((e) => e.subjectId))]);
   const states = new Map<string, EscrowProjection | undefined>();
   const derived: { event: DerivedEvent; origin: ChainEvent }[] = [];
   for (const record of input.events) {
-    const before = states.has(record.subjectId) ? states.get(record.subjectId) : await selectEscrow(tx, chain, record.subjectId);
+    const before = states.has(record.subjectId) ? states.get(record.subjectId) : stored.get(record.subjectId);
     const result = applyVaultEvent(before, record, input);
     states.set(record.subjectId, result.state);
-    derived.push(...result.derived.map((event) => ({ event, origin: record })));
+    for (const event of result.derived) derived.push({ event, origin: record });
   }
-  for (const state of states.values()) if (state) await upsertEscrow(tx, state);
-  const outbox = createOutboxWriter(tx, chain);
-  const domainEvents: DomainEventRow[] = [];
-  for (const { event, origin } of derived) {
-    const row = await outbox.insertDerived(event, origin);
-    if (row) domainEvents.push(row);
-  }
+  await upsertEscrows(tx, [...states.values()].filter((state): state is EscrowProjection => state !== undefined));
+  const domainEvents = await appendToOutbox(tx, chain, await newDerivedEvents(tx, chain, derived));
   await pruneBlocks(tx, chain, input.toBlock.number - input.reorgWindowBlocks);
   return { events: input.events.length, domainEvents };
 }
@@ -215,66 +231,6 @@ function toDomainEventRow(row: DomainEventSqlRow): DomainEventRow {
   };
 }
 
-/** Numbers events per subject, routes them to the payee's merchant and writes them to the outbox. */
-function createOutboxWriter(tx: Db, chain: string) {
-  const sequences = new Map<string, number>();
-  const merchants = new Map<string, string | null>();
-  async function nextSequence(subjectId: string): Promise<number> {
-    let current = sequences.get(subjectId);
-    if (current === undefined) {
-      const rows = await tx.query<{ max: number | null }>(`SELECT max(sequence) AS max FROM domain_events WHERE chain = $1 AND subject_id = $2`, [chain, subjectId]);
-      current = Number(rows[0]?.max ?? 0);
-    }
-    sequences.set(subjectId, current + 1);
-    return current + 1;
-  }
-  async function merchantOf(address: string | null): Promise<string | null> {
-    if (address === null) return null;
-    if (!merchants.has(address)) {
-      const rows = await tx.query<{ merchant_id: string }>(`SELECT merchant_id FROM merchant_addresses WHERE chain = $1 AND address = $2`, [chain, address]);
-      merchants.set(address, rows[0]?.merchant_id ?? null);
-    }
-    return merchants.get(address) ?? null;
-  }
-  async function insert(row: Omit<DomainEventRow, "sequence">): Promise<DomainEventRow> {
-    const sequence = await nextSequence(row.subjectId);
-    const payload = { ...row.payload, sequence };
-    await tx.query(
-      `INSERT INTO domain_events (id, merchant_id, type, chain, subject_id, sequence, payload, block_number, block_hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [row.id, row.merchantId, row.type, chain, row.subjectId, sequence, JSON.stringify(payload), row.blockNumber, row.blockHash],
-    );
-    return { ...row, sequence, payload };
-  }
-  /** The first free incarnation of the log's id; null if it is already derived and not reverted. */
-  async function freeId(event: DerivedEvent, origin: ChainEvent): Promise<string | null> {
-    for (let incarnation = 0; incarnation < MAX_INCARNATIONS; incarnation++) {
-      const id = domainEventId(chain, origin.blockHash, origin.logIndex, event.type, incarnation);
-      const rows = await tx.query(`SELECT id FROM domain_events WHERE id = ANY($1)`, [[id, revertedEventId(id)]]);
-      if (rows.length === 0) return id;
-      if (rows.length === 1) return null; // derived before and still live: never derive twice
-    }
-    throw new Error(`${chain}: log ${origin.blockHash}:${origin.logIndex} came back more than ${MAX_INCARNATIONS} times`);
-  }
-  return {
-    insert,
-    async insertDerived(event: DerivedEvent, origin: ChainEvent): Promise<DomainEventRow | null> {
-      const id = await freeId(event, origin);
-      if (id === null) return null;
-      return insert({
-        id,
-        merchantId: await merchantOf(event.routeTo),
-        type: event.type,
-        chain,
-        subjectId: event.subjectId,
-        payload: event.data,
-        blockNumber: origin.blockNumber,
-        blockHash: origin.blockHash,
-      });
-    },
-  };
-}
-
 async function rollback(tx: Db, input: ChainIdentity & { holder: string; ancestor: StoredBlock }): Promise<RollbackResult> {
   const { chain, ancestor } = input;
   await assertLease(tx, chain, input.holder);
@@ -307,37 +263,33 @@ async function insertReverted(
   rebuilt: Map<string, EscrowProjection | undefined>,
 ): Promise<DomainEventRow[]> {
   const { chain, ancestor } = input;
-  const outbox = createOutboxWriter(tx, chain);
-  const reverted: DomainEventRow[] = [];
+  const unnumbered = [];
   for (const original of toRevert) {
     const escrow = rebuilt.has(original.subjectId) ? rebuilt.get(original.subjectId) : await selectEscrow(tx, chain, original.subjectId);
-    reverted.push(
-      await outbox.insert({
-        id: revertedEventId(original.id),
-        merchantId: original.merchantId,
-        type: "event.reverted",
+    unnumbered.push({
+      id: revertedEventId(original.id),
+      merchantId: original.merchantId,
+      type: "event.reverted",
+      subjectId: original.subjectId,
+      blockNumber: null,
+      blockHash: null,
+      payload: {
         chain,
-        subjectId: original.subjectId,
-        blockNumber: null,
-        blockHash: null,
-        payload: {
-          chain,
-          vault: original.payload.vault,
-          escrowId: original.payload.escrowId ?? null,
-          invoiceId: original.payload.invoiceId ?? null,
-          revertedEventId: original.id,
-          revertedType: original.type,
-          revertedSequence: original.sequence,
-          txHash: original.payload.txHash,
-          blockNumber: original.blockNumber,
-          blockHash: original.blockHash,
-          commonAncestor: { blockNumber: ancestor.number, blockHash: ancestor.hash },
-          escrow: escrow ? escrowToJson(escrow, input.formatAddress) : null,
-        },
-      }),
-    );
+        vault: original.payload.vault,
+        escrowId: original.payload.escrowId ?? null,
+        invoiceId: original.payload.invoiceId ?? null,
+        revertedEventId: original.id,
+        revertedType: original.type,
+        revertedSequence: original.sequence,
+        txHash: original.payload.txHash,
+        blockNumber: original.blockNumber,
+        blockHash: original.blockHash,
+        commonAncestor: { blockNumber: ancestor.number, blockHash: ancestor.hash },
+        escrow: escrow ? escrowToJson(escrow, input.formatAddress) : null,
+      },
+    });
   }
-  return reverted;
+  return appendToOutbox(tx, chain, unnumbered);
 }
 
 /** Re-folds a subject's surviving raw events; the domain events this re-derives already exist. */

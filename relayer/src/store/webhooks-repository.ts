@@ -1,4 +1,5 @@
 import type { Db } from "./db.js";
+import { recordsetFrom, recordsetJson } from "./recordset.js";
 import {
   type EndpointStatus,
   type DisabledReason,
@@ -111,13 +112,14 @@ export async function liveSecrets(db: Db, endpointIds: readonly string[], now: D
 
 // ---- domain events, fan-out and leases ----
 
-async function insertOwnDomainEvent(tx: Db, event: OwnDomainEvent, now: Date): Promise<void> {
+/** `fannedOutAt`: set when the caller creates the event's deliveries itself. */
+async function insertOwnDomainEvent(tx: Db, event: OwnDomainEvent, now: Date, fannedOutAt: Date | null = null): Promise<void> {
   await tx.query(
     // Like chain events, the payload repeats its per-subject sequence for receivers to order by.
-    `INSERT INTO domain_events (id, merchant_id, type, chain, subject_id, sequence, payload, created_at)
-     SELECT $1, $2, $3, $4, $5, s.next, $6::jsonb || jsonb_build_object('sequence', s.next), $7
+    `INSERT INTO domain_events (id, merchant_id, type, chain, subject_id, sequence, payload, created_at, fanned_out_at)
+     SELECT $1, $2, $3, $4, $5, s.next, $6::jsonb || jsonb_build_object('sequence', s.next), $7, $8
      FROM (SELECT COALESCE(MAX(sequence), 0) + 1 AS next FROM domain_events WHERE chain = $4 AND subject_id = $5) s`,
-    [event.id, event.merchantId, event.type, RELAYER_CHAIN, event.subjectId, JSON.stringify(event.payload), now],
+    [event.id, event.merchantId, event.type, RELAYER_CHAIN, event.subjectId, JSON.stringify(event.payload), now, fannedOutAt],
   );
 }
 
@@ -129,9 +131,8 @@ async function insertOwnDomainEvent(tx: Db, event: OwnDomainEvent, now: Date): P
 export async function fanOutEvents(db: Db, input: { now: Date; limit: number }): Promise<number> {
   return db.transaction(async (tx) => {
     const events = await tx.query<{ id: string }>(
-      `SELECT e.id FROM domain_events e
-       WHERE NOT EXISTS (SELECT 1 FROM webhook_fanned_out_events f WHERE f.event_id = e.id)
-       ORDER BY e.created_at, e.id LIMIT $1 FOR UPDATE OF e SKIP LOCKED`,
+      `SELECT id FROM domain_events WHERE fanned_out_at IS NULL
+       ORDER BY outbox_position LIMIT $1 FOR UPDATE SKIP LOCKED`,
       [input.limit],
     );
     if (events.length === 0) return 0;
@@ -150,10 +151,7 @@ export async function fanOutEvents(db: Db, input: { now: Date; limit: number }):
        ON CONFLICT (event_id, endpoint_id) DO NOTHING`,
       [ids, input.now],
     );
-    await tx.query(
-      `INSERT INTO webhook_fanned_out_events (event_id, fanned_out_at) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING`,
-      [ids, input.now],
-    );
+    await tx.query(`UPDATE domain_events SET fanned_out_at = $2 WHERE id = ANY($1)`, [ids, input.now]);
     return ids.length;
   });
 }
@@ -161,8 +159,7 @@ export async function fanOutEvents(db: Db, input: { now: Date; limit: number }):
 /** Emits an event for one endpoint only (a test event), already fanned out to it and due now. */
 export async function insertEndpointOnlyEvent(db: Db, input: { event: OwnDomainEvent; endpointId: string; deliveryId: string; now: Date }): Promise<void> {
   await db.transaction(async (tx) => {
-    await insertOwnDomainEvent(tx, input.event, input.now);
-    await tx.query(`INSERT INTO webhook_fanned_out_events (event_id, fanned_out_at) VALUES ($1, $2)`, [input.event.id, input.now]);
+    await insertOwnDomainEvent(tx, input.event, input.now, input.now);
     await tx.query(
       `INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, next_attempt_at, created_at) VALUES ($1, $2, $3, 'pending', $4, $4)`,
       [input.deliveryId, input.event.id, input.endpointId, input.now],
@@ -215,43 +212,111 @@ export interface CompleteAttemptInput {
   now: Date;
 }
 
+export interface AttemptOutcomeRow {
+  leaseHeld: boolean;
+  endpointStatus: EndpointStatus;
+  failingSince: Date | null;
+}
+
 /**
  * Logs an attempt and, if this worker still holds the lease, moves the delivery on; updates the
  * endpoint's health (a success clears `failing_since`). Returns the endpoint's health afterwards.
  */
-export async function completeAttempt(
-  db: Db,
-  input: CompleteAttemptInput,
-): Promise<{ leaseHeld: boolean; endpointStatus: EndpointStatus; failingSince: Date | null }> {
-  const a = input.attempt;
-  const succeeded = input.status === "succeeded";
+export async function completeAttempt(db: Db, input: CompleteAttemptInput): Promise<AttemptOutcomeRow> {
+  return (await completeAttempts(db, [input]))[0]!;
+}
+
+const ATTEMPT_COLUMNS = {
+  delivery_id: "text",
+  attempt_number: "integer",
+  trigger: "text",
+  worker_id: "text",
+  url: "text",
+  request_headers: "jsonb",
+  request_body: "text",
+  response_status: "integer",
+  response_headers: "jsonb",
+  response_body: "text",
+  duration_ms: "integer",
+  outcome: "text",
+  error: "text",
+  started_at: "timestamptz",
+} as const;
+const DELIVERY_UPDATE_COLUMNS = {
+  delivery_id: "text",
+  worker_id: "text",
+  status: "text",
+  next_attempt_at: "timestamptz",
+  response_status: "integer",
+  error: "text",
+  now: "timestamptz",
+} as const;
+const HEALTH_COLUMNS = { endpoint_id: "text", reset: "boolean", failing_since: "timestamptz" } as const;
+
+/**
+ * `completeAttempt` for many attempts, in the order they finished, in one transaction of four or
+ * five statements however many there are: the dispatcher's group commit writes through this.
+ */
+export async function completeAttempts(db: Db, inputs: readonly CompleteAttemptInput[]): Promise<AttemptOutcomeRow[]> {
+  if (inputs.length === 0) return [];
   return db.transaction(async (tx) => {
     await tx.query(
-      `INSERT INTO webhook_attempts (delivery_id, attempt_number, trigger, worker_id, url, request_headers, request_body,
-         response_status, response_headers, response_body, duration_ms, outcome, error, started_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-      [a.deliveryId, a.attemptNumber, a.trigger, a.workerId, a.url, JSON.stringify(a.requestHeaders), a.requestBody, a.responseStatus,
-        a.responseHeaders === null ? null : JSON.stringify(a.responseHeaders), a.responseBody, a.durationMs, a.outcome, a.error, a.startedAt],
+      `INSERT INTO webhook_attempts (${Object.keys(ATTEMPT_COLUMNS).join(", ")})
+       SELECT ${Object.keys(ATTEMPT_COLUMNS).join(", ")} FROM ${recordsetFrom("$1", ATTEMPT_COLUMNS)} ORDER BY ordinality`,
+      [recordsetJson(inputs.map(({ attempt: a }) => ({
+        delivery_id: a.deliveryId, attempt_number: a.attemptNumber, trigger: a.trigger, worker_id: a.workerId, url: a.url,
+        request_headers: a.requestHeaders, request_body: a.requestBody, response_status: a.responseStatus,
+        response_headers: a.responseHeaders, response_body: a.responseBody, duration_ms: a.durationMs, outcome: a.outcome,
+        error: a.error, started_at: a.startedAt,
+      })))],
     );
-    const held = await tx.query(
-      `UPDATE webhook_deliveries SET status = $3, attempt_count = attempt_count + 1, next_attempt_at = $4,
-         lease_until = NULL, leased_by = NULL, last_status_code = $5, last_error = $6,
-         succeeded_at = CASE WHEN $3 = 'succeeded' THEN $7::timestamptz ELSE succeeded_at END,
-         first_failure_at = CASE WHEN $3 = 'succeeded' THEN first_failure_at ELSE COALESCE(first_failure_at, $7::timestamptz) END
-       WHERE id = $1 AND leased_by = $2 AND status = 'delivering' RETURNING id`,
-      [a.deliveryId, a.workerId, input.status, input.nextAttemptAt, a.responseStatus, a.error, input.now],
+    const held = await tx.query<{ id: string }>(
+      `UPDATE webhook_deliveries d SET status = x.status, attempt_count = d.attempt_count + 1, next_attempt_at = x.next_attempt_at,
+         lease_until = NULL, leased_by = NULL, last_status_code = x.response_status, last_error = x.error,
+         succeeded_at = CASE WHEN x.status = 'succeeded' THEN x.now ELSE d.succeeded_at END,
+         first_failure_at = CASE WHEN x.status = 'succeeded' THEN d.first_failure_at ELSE COALESCE(d.first_failure_at, x.now) END
+       FROM ${recordsetFrom("$1", DELIVERY_UPDATE_COLUMNS)}
+       WHERE d.id = x.delivery_id AND d.leased_by = x.worker_id AND d.status = 'delivering' RETURNING d.id`,
+      [recordsetJson(inputs.map(({ attempt: a, status, nextAttemptAt, now }) => ({
+        delivery_id: a.deliveryId, worker_id: a.workerId, status, next_attempt_at: nextAttemptAt, response_status: a.responseStatus, error: a.error, now,
+      })))],
     );
-    const [endpoint] = await tx.query<{ status: EndpointStatus; failing_since: Date | null }>(
-      `UPDATE webhook_endpoints SET failing_since = CASE WHEN $2 THEN NULL ELSE COALESCE(failing_since, $3) END
-       WHERE id = $1 RETURNING status, failing_since`,
-      [input.endpointId, succeeded, input.now],
+    const endpoints = await tx.query<{ id: string; status: EndpointStatus; failing_since: Date | null }>(
+      `UPDATE webhook_endpoints e SET failing_since = CASE WHEN x.reset THEN x.failing_since ELSE COALESCE(e.failing_since, x.failing_since) END
+       FROM ${recordsetFrom("$1", HEALTH_COLUMNS)} WHERE e.id = x.endpoint_id RETURNING e.id, e.status, e.failing_since`,
+      [recordsetJson(endpointHealth(inputs))],
     );
-    // An endpoint disabled while this attempt was in flight gets no further automatic tries.
-    if (endpoint?.status === "disabled") {
-      await tx.query(`UPDATE webhook_deliveries SET status = 'dead', next_attempt_at = NULL WHERE id = $1 AND status = 'failed'`, [a.deliveryId]);
+    const health = new Map(endpoints.map((e) => [e.id, e]));
+    // An endpoint disabled while these attempts were in flight gets no further automatic tries.
+    const onDisabled = inputs.filter((i) => health.get(i.endpointId)?.status !== "enabled").map((i) => i.attempt.deliveryId);
+    if (onDisabled.length > 0) {
+      await tx.query(`UPDATE webhook_deliveries SET status = 'dead', next_attempt_at = NULL WHERE id = ANY($1) AND status = 'failed'`, [onDisabled]);
     }
-    return { leaseHeld: held.length > 0, endpointStatus: endpoint?.status ?? "disabled", failingSince: endpoint?.failing_since ?? null };
+    const heldIds = new Set(held.map((row) => row.id));
+    return inputs.map((input) => {
+      const endpoint = health.get(input.endpointId);
+      return { leaseHeld: heldIds.has(input.attempt.deliveryId), endpointStatus: endpoint?.status ?? "disabled", failingSince: endpoint?.failing_since ?? null };
+    });
   });
+}
+
+/**
+ * Each endpoint's health after a batch, replayed in finishing order: a success resets
+ * `failing_since`; the first failure after the last success (or after the stored value) sets it.
+ */
+function endpointHealth(inputs: readonly CompleteAttemptInput[]): { endpoint_id: string; reset: boolean; failing_since: Date | null }[] {
+  const byEndpoint = new Map<string, { endpoint_id: string; reset: boolean; failing_since: Date | null }>();
+  for (const input of inputs) {
+    const state = byEndpoint.get(input.endpointId) ?? { endpoint_id: input.endpointId, reset: false, failing_since: null };
+    if (input.status === "succeeded") {
+      state.reset = true;
+      state.failing_since = null;
+    } else {
+      state.failing_since ??= input.now;
+    }
+    byEndpoint.set(input.endpointId, state);
+  }
+  return [...byEndpoint.values()];
 }
 
 // ---- the delivery log and redelivery ----

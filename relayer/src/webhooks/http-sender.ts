@@ -1,5 +1,5 @@
-import { request as httpRequest, type IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { request as httpRequest, type Agent as HttpAgent, type IncomingMessage } from "node:http";
+import { request as httpsRequest, type Agent as HttpsAgent } from "node:https";
 import { outcomeForStatus, type AttemptOutcome } from "./retry-policy.js";
 import { SsrfRefusedError, type SsrfGuard } from "./ssrf-guard.js";
 
@@ -21,6 +21,11 @@ export interface SendRequest {
   body: string;
   guard: SsrfGuard;
   timeoutMs?: number;
+  /**
+   * Keep-alive agents to reuse connections; every new socket still resolves through the guard's
+   * `lookup`. Default: a fresh connection per request.
+   */
+  agents?: { http: HttpAgent; https: HttpsAgent };
 }
 
 export interface SendResult {
@@ -69,8 +74,7 @@ function post(url: URL, request: SendRequest): Promise<Response> {
       method: "POST",
       headers: { ...request.headers, "user-agent": USER_AGENT, "content-length": Buffer.byteLength(request.body) },
       lookup: request.guard.lookup,
-      // A fresh socket per request: a pooled one could outlive the address check it was made under.
-      agent: false,
+      agent: request.agents ? (url.protocol === "https:" ? request.agents.https : request.agents.http) : false,
     });
     // Rejecting first means the timeout wins over the socket errors that destroying it causes.
     const timer = setTimeout(() => {

@@ -1,11 +1,16 @@
 import { randomBytes } from "node:crypto";
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import { hostname } from "node:os";
 import type { Context } from "../common/context.js";
+import { createGroupCommit } from "../common/group-commit.js";
 import {
-  completeAttempt,
+  completeAttempts,
   disableEndpoint,
   fanOutEvents,
   leaseDueDeliveries,
+  type AttemptOutcomeRow,
+  type CompleteAttemptInput,
   type DisabledReason,
   type LeasedDelivery,
 } from "../store/webhooks-repository.js";
@@ -25,14 +30,18 @@ export { SsrfRefusedError } from "./ssrf-guard.js";
  * can share one PostgreSQL: leases keep them off each other's deliveries.
  */
 
-/** Domain events fanned out per tick. */
-const FAN_OUT_BATCH = 100;
-/** Deliveries leased per tick; they are sent concurrently. */
-const DELIVERY_BATCH = 16;
+/** Domain events fanned out per round. */
+const FAN_OUT_BATCH = 1_000;
+/** Deliveries in flight at once: each waits on its receiver, so these overlap, not compete for CPU. */
+const DELIVERY_CONCURRENCY = 64;
+/** Most attempts recorded in one transaction by the group commit. */
+const RECORD_BATCH = 256;
 /** Extra lease time beyond the request timeout, for signing and the database round trips. */
 const LEASE_MARGIN_MS = 30_000;
-/** How long `run()` waits after a tick that found nothing to do. */
+/** How long `run()` waits for work when nothing is due and nobody wakes it. */
 const POLL_INTERVAL_MS = 1_000;
+/** Idle keep-alive sockets are closed after this: below the 5 s Node servers keep them, so we close first. */
+const KEEP_ALIVE_IDLE_MS = 4_000;
 
 export interface WebhookDispatcherOptions {
   /** Names this process in leases and the attempt log. Default: `<hostname>:<pid>:<random>`. */
@@ -41,9 +50,9 @@ export interface WebhookDispatcherOptions {
   allowPrivateNetworks?: boolean;
   /** Per-request timeout. Default: 15000 (REQUEST_TIMEOUT_MS). */
   requestTimeoutMs?: number;
-  /** Deliveries leased and sent concurrently per tick. Default: 16. */
+  /** Deliveries in flight at once (and leased per `tick()`). Default: 64. */
   batchSize?: number;
-  /** Idle wait between ticks in `run()`. Default: 1000. */
+  /** Longest idle wait in `run()` when nothing is due and `wake()` is not called. Default: 1000. */
   pollIntervalMs?: number;
   /** The time source for schedules and leases. Default: `() => new Date()`. */
   clock?: () => Date;
@@ -59,10 +68,15 @@ export interface TickResult {
 }
 
 export interface WebhookDispatcher {
-  /** One round: fan out new events, then send the deliveries that are due. */
+  /** One round: fan out new events, then send the deliveries that are due and wait for them. */
   tick(): Promise<TickResult>;
-  /** Ticks until `ctx.signal` aborts, finishing the deliveries in flight. */
+  /**
+   * Sends continuously until `ctx.signal` aborts: keeps up to `batchSize` deliveries in flight,
+   * leasing more as each finishes, then finishes the ones in flight.
+   */
   run(): Promise<void>;
+  /** New events are in the outbox (ingestion committed): look now instead of at the next poll. */
+  wake(): void;
 }
 
 export function createWebhookDispatcher(ctx: Context, options: WebhookDispatcherOptions = {}): WebhookDispatcher {
@@ -70,9 +84,13 @@ export function createWebhookDispatcher(ctx: Context, options: WebhookDispatcher
   const clock = options.clock ?? (() => new Date());
   const random = options.random ?? Math.random;
   const timeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
-  const batchSize = options.batchSize ?? DELIVERY_BATCH;
+  const concurrency = options.batchSize ?? DELIVERY_CONCURRENCY;
   const guard = createSsrfGuard({ allowPrivateNetworks: options.allowPrivateNetworks ?? false });
+  // Reused sockets were each opened to an address the guard checked (its lookup pins the connection).
+  const agentOptions = { keepAlive: true, maxSockets: concurrency, timeout: KEEP_ALIVE_IDLE_MS };
+  const agents = { http: new HttpAgent(agentOptions), https: new HttpsAgent(agentOptions) };
   const logger = ctx.logger.child({ module: "webhooks", worker_id: workerId });
+  const recorder = createGroupCommit<CompleteAttemptInput, AttemptOutcomeRow>((inputs) => completeAttempts(ctx.db, inputs), RECORD_BATCH);
 
   const disable = async (delivery: LeasedDelivery, reason: DisabledReason, failingSince: Date | null, now: Date) => {
     const endpointId = delivery.endpoint.id;
@@ -99,11 +117,11 @@ export function createWebhookDispatcher(ctx: Context, options: WebhookDispatcher
     if (attemptNumber === 1 && delivery.redeliveredAt === null) {
       ctx.metrics.deliveryLatency.observe(Math.max(0, startedAt.getTime() - delivery.event.createdAt.getTime()) / 1000);
     }
-    const result: SendResult = await sendWebhook({ url: delivery.endpoint.url, headers, body, guard, timeoutMs });
+    const result: SendResult = await sendWebhook({ url: delivery.endpoint.url, headers, body, guard, timeoutMs, agents });
     const now = clock();
     const decision: RetryDecision = decideRetry({ outcome: result.outcome, attemptCount: attemptNumber, now, retryAfter: result.retryAfter, random });
     const status = decision.action === "done" ? "succeeded" : decision.action === "retry" ? "failed" : "dead";
-    const health = await completeAttempt(ctx.db, {
+    const health = await recorder.submit({
       endpointId: delivery.endpoint.id,
       status,
       nextAttemptAt: decision.action === "retry" ? decision.at : null,
@@ -147,44 +165,69 @@ export function createWebhookDispatcher(ctx: Context, options: WebhookDispatcher
     return status === "succeeded";
   };
 
-  const tick = async (): Promise<TickResult> => {
-    const fannedOut = await fanOutEvents(ctx.db, { now: clock(), limit: FAN_OUT_BATCH });
-    const now = clock();
-    const leased = await leaseDueDeliveries(ctx.db, {
-      now,
-      leaseUntil: new Date(now.getTime() + timeoutMs + LEASE_MARGIN_MS),
-      workerId,
-      limit: batchSize,
+  const deliverSafely = (delivery: LeasedDelivery): Promise<boolean> =>
+    deliver(delivery).catch((error: unknown) => {
+      // The lease runs out and another round retries; nothing is lost.
+      logger.error({ delivery_id: delivery.id, err: error }, "Webhook delivery crashed; its lease will expire and it will be retried");
+      return false;
     });
-    const outcomes = await Promise.all(
-      leased.map((delivery) =>
-        deliver(delivery).catch((error: unknown) => {
-          // The lease runs out and another tick retries; nothing is lost.
-          logger.error({ delivery_id: delivery.id, err: error }, "Webhook delivery crashed; its lease will expire and it will be retried");
-          return false;
-        }),
-      ),
-    );
-    const succeeded = outcomes.filter(Boolean).length;
+
+  /** Fans out new events, then leases up to `limit` due deliveries. */
+  const fanOutAndLease = async (limit: number): Promise<{ fannedOut: number; leased: LeasedDelivery[] }> => {
+    const fannedOut = await fanOutEvents(ctx.db, { now: clock(), limit: FAN_OUT_BATCH });
+    if (limit === 0) return { fannedOut, leased: [] };
+    const now = clock();
+    const leaseUntil = new Date(now.getTime() + timeoutMs + LEASE_MARGIN_MS);
+    return { fannedOut, leased: await leaseDueDeliveries(ctx.db, { now, leaseUntil, workerId, limit }) };
+  };
+
+  const tick = async (): Promise<TickResult> => {
+    const { fannedOut, leased } = await fanOutAndLease(concurrency);
+    const succeeded = (await Promise.all(leased.map(deliverSafely))).filter(Boolean).length;
     return { fannedOut, attempted: leased.length, succeeded, failed: leased.length - succeeded };
   };
 
+  let wakeUp: (() => void) | null = null;
+  let wokenEarly = false;
+  const wake = () => {
+    wokenEarly = true;
+    wakeUp?.();
+  };
+  /** Until one of `pending` settles, `wake()`, abort, or `ms` pass. */
+  const waitForWork = async (pending: Iterable<Promise<unknown>>, ms: number): Promise<void> => {
+    if (wokenEarly) return;
+    await Promise.race([...pending, new Promise<void>((resolve) => (wakeUp = resolve)), sleep(ms, ctx.signal)]);
+    wakeUp = null;
+  };
+
   const run = async (): Promise<void> => {
-    logger.info({ allow_private_networks: options.allowPrivateNetworks ?? false }, "Webhook dispatcher started");
+    logger.info({ allow_private_networks: options.allowPrivateNetworks ?? false, concurrency }, "Webhook dispatcher started");
+    const inFlight = new Set<Promise<boolean>>();
     while (!ctx.signal.aborted) {
-      let busy = false;
+      wokenEarly = false;
+      let progressed = false;
       try {
-        const result = await tick();
-        busy = result.fannedOut > 0 || result.attempted > 0;
+        const { fannedOut, leased } = await fanOutAndLease(concurrency - inFlight.size);
+        for (const delivery of leased) {
+          const sending = deliverSafely(delivery).finally(() => inFlight.delete(sending));
+          inFlight.add(sending);
+        }
+        progressed = fannedOut > 0 || leased.length > 0;
       } catch (error) {
-        logger.error({ err: error }, "Webhook dispatcher tick failed; retrying after the poll interval");
+        logger.error({ err: error }, "Webhook dispatcher round failed; retrying after the poll interval");
       }
-      if (!busy) await sleep(options.pollIntervalMs ?? POLL_INTERVAL_MS, ctx.signal);
+      // Full: wait for a free slot. Idle: wait for a slot, a wake-up or the poll interval.
+      if (inFlight.size >= concurrency) await Promise.race(inFlight);
+      else if (!progressed) await waitForWork(inFlight, options.pollIntervalMs ?? POLL_INTERVAL_MS);
     }
+    await Promise.allSettled(inFlight);
+    await recorder.drain();
+    agents.http.destroy();
+    agents.https.destroy();
     logger.info("Webhook dispatcher stopped");
   };
 
-  return { tick, run };
+  return { tick, run, wake };
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

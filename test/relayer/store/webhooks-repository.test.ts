@@ -3,6 +3,7 @@ import type { Db } from "../../../relayer/src/store/db.js";
 import { migrate } from "../../../relayer/src/store/migrate.js";
 import {
   completeAttempt,
+  completeAttempts,
   disableEndpoint,
   fanOutEvents,
   getDelivery,
@@ -165,6 +166,38 @@ describe.each(engines)("webhooks repository on $name", ({ open }) => {
       [2, 204, "succeeded"],
     ]);
     expect(log[0]).toMatchObject({ requestHeaders: { "webhook-id": "evt_x" }, responseHeaders: { "content-type": "text/plain" }, responseBody: "boom", durationMs: 12 });
+  });
+
+  it("completeAttempts() records a batch in finishing order: each endpoint's health is what one-by-one would give", async () => {
+    await endpoint("ep_1");
+    await endpoint("ep_2");
+    for (let i = 0; i < 3; i++) await insertDomainEvent(db, { merchantId });
+    await fanOutEvents(db, { now: t0, limit: 10 });
+    const leased = await leaseDueDeliveries(db, { now: t0, leaseUntil: at(60), workerId: "a", limit: 10 });
+    const on = (endpointId: string) => leased.filter((d) => d.endpoint.id === endpointId).map((d) => d.id);
+    const [d1, d2, d3] = on("ep_1");
+    const [e1, e2] = on("ep_2");
+    const ok = { responseStatus: 200, outcome: "succeeded", error: null };
+    const results = await completeAttempts(db, [
+      { attempt: attempt(d1!, "a"), endpointId: "ep_1", status: "failed", nextAttemptAt: at(10), now: at(1) },
+      { attempt: attempt(d2!, "a", ok), endpointId: "ep_1", status: "succeeded", nextAttemptAt: null, now: at(2) },
+      { attempt: attempt(d3!, "a"), endpointId: "ep_1", status: "failed", nextAttemptAt: at(10), now: at(3) },
+      { attempt: attempt(e1!, "a"), endpointId: "ep_2", status: "failed", nextAttemptAt: at(10), now: at(4) },
+      { attempt: attempt(e2!, "b"), endpointId: "ep_2", status: "failed", nextAttemptAt: at(10), now: at(5) },
+    ]);
+    // ep_1 failed again after its success at 2 s: failing since 3 s. ep_2 never succeeded: since its first failure.
+    expect(results.map((r) => [r.leaseHeld, r.failingSince])).toEqual([
+      [true, at(3)],
+      [true, at(3)],
+      [true, at(3)],
+      [true, at(4)],
+      [false, at(4)], // worker b never held e2's lease: its attempt is logged, the delivery is untouched
+    ]);
+    expect(await getDelivery(db, d2!)).toMatchObject({ status: "succeeded", attemptCount: 1, succeededAt: at(2) });
+    expect(await getDelivery(db, d3!)).toMatchObject({ status: "failed", attemptCount: 1, firstFailureAt: at(3), nextAttemptAt: at(10) });
+    expect(await getDelivery(db, e2!)).toMatchObject({ status: "delivering", leasedBy: "a", attemptCount: 0 });
+    expect((await listAttempts(db, e2!)).map((a) => a.workerId)).toEqual(["b"]);
+    expect(await completeAttempts(db, [])).toEqual([]);
   });
 
   it("disableEndpoint() ends outstanding deliveries and emits the notice once", async () => {

@@ -216,6 +216,51 @@ describe("webhook dispatcher", () => {
     expect(notices).toEqual([{ merchant_id: merchantId, payload: expect.objectContaining({ endpointId: endpoint.id, reason: "failing" }) }]);
   });
 
+  it("run() sends at once when woken, without waiting for the poll interval", async () => {
+    const receiver = await server();
+    await endpoints().add({ merchantId, url: receiver.url });
+    const controller = new AbortController();
+    const dispatcher = createWebhookDispatcher({ ...ctx, signal: controller.signal }, { allowPrivateNetworks: true, pollIntervalMs: 60_000 });
+    const running = dispatcher.run();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the first round found nothing and sleeps
+      await insertDomainEvent(db, { merchantId });
+      dispatcher.wake();
+      for (let i = 0; i < 300 && receiver.requests.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(receiver.requests).toHaveLength(1);
+    } finally {
+      controller.abort();
+      await running;
+    }
+  });
+
+  it("run() keeps batchSize deliveries in flight over reused connections and logs every attempt", async () => {
+    let active = 0;
+    let mostActive = 0;
+    const receiver = await server(async (_req, res) => {
+      active += 1;
+      mostActive = Math.max(mostActive, active);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      active -= 1;
+      res.writeHead(200).end("ok");
+    });
+    const { endpoint } = await endpoints().add({ merchantId, url: receiver.url });
+    for (let i = 0; i < 40; i++) await insertDomainEvent(db, { merchantId });
+    const controller = new AbortController();
+    const running = createWebhookDispatcher({ ...ctx, signal: controller.signal }, { allowPrivateNetworks: true, batchSize: 6, pollIntervalMs: 20 }).run();
+    for (let i = 0; i < 1000 && receiver.requests.length < 40; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort();
+    await running;
+    expect(new Set(receiver.requests.map((r) => r.headers["webhook-id"])).size).toBe(40);
+    expect(mostActive).toBe(6);
+    // Keep-alive: each of the (at most 6) sockets carried several requests.
+    expect(receiver.connections()).toBeLessThanOrEqual(6);
+    const deliveries = await listDeliveries(db, { endpointId: endpoint.id, limit: 100 });
+    expect(deliveries.map((d) => [d.status, d.attemptCount])).toEqual(Array.from({ length: 40 }, () => ["succeeded", 1]));
+    const attempts = await db.query<{ n: string }>("SELECT count(*) AS n FROM webhook_attempts");
+    expect(Number(attempts[0]!.n)).toBe(40);
+  });
+
   it("run() keeps delivering until the signal aborts", async () => {
     const receiver = await server();
     await endpoints().add({ merchantId, url: receiver.url });

@@ -71,6 +71,8 @@ export interface RecordingServer {
   url: string;
   port: number;
   requests: RecordedRequest[];
+  /** TCP connections accepted so far. */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -89,6 +91,8 @@ export async function startRecordingServer(
       Promise.resolve(respond(recorded, res)).catch(() => res.destroy());
     });
   });
+  let connections = 0;
+  server.on("connection", () => (connections += 1));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, "127.0.0.1", () => resolve());
@@ -98,6 +102,7 @@ export async function startRecordingServer(
     url: `http://127.0.0.1:${actualPort}/hook`,
     port: actualPort,
     requests,
+    connections: () => connections,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
