@@ -41,7 +41,9 @@ export interface WorkerRun<T> {
 
 /** Starts a relayer part in its own Node process (through tsx, like this benchmark). */
 export function runWorker<T>(job: WorkerJob): WorkerRun<T> {
-  const child = spawn(process.execPath, ["--import", "tsx", WORKER, JSON.stringify(job)], { stdio: ["ignore", "pipe", "inherit"] });
+  // BENCH_PROFILE_DIR=<dir> writes a V8 CPU profile of each worker there (open it in Chrome DevTools).
+  const profile = process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${join(process.env.BENCH_PROFILE_DIR, `${job.part}-${Date.now()}`)}`] : [];
+  const child = spawn(process.execPath, [...profile, "--import", "tsx", WORKER, JSON.stringify(job)], { stdio: ["ignore", "pipe", "inherit"] });
   let onReady: (at: number) => void = () => undefined;
   const ready = new Promise<number>((resolve) => (onReady = resolve));
   let final: { result: T; peakRssMb: number } | undefined;

@@ -1,4 +1,4 @@
-import { FetchRequest, getAddress, isError, JsonRpcProvider, Network } from "ethers";
+import { FetchRequest, getAddress, isError, JsonRpcProvider, makeError, Network, type FetchCancelSignal, type GetUrlResponse } from "ethers";
 import { ConfigError, NonRetryableUserError, RangeTooLargeError, RetryableError } from "../common/errors.js";
 import type { Metrics } from "../common/metrics.js";
 import type { BlockHeader, ChainKind, ChainReader, ChainReaderConfig, HeadTag, LogFilter, RawLog } from "./index.js";
@@ -56,6 +56,7 @@ export function createJsonRpcReader(
 ): ChainReader {
   const request = new FetchRequest(config.rpcUrl);
   request.timeout = config.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
+  request.getUrlFunc = fetchWholeBody;
   // The chain id is only used by ethers for formatting we bypass (raw `send`), so a placeholder is fine.
   const network = new Network(config.name, BigInt(config.chainId ?? 0));
   // batchMaxCount 1: a refused eth_getLogs must fail alone, not take a batch of other calls with it.
@@ -109,6 +110,34 @@ export function createJsonRpcReader(
     parseAddress: codec.parseAddress,
     close: async () => provider.destroy(),
   };
+}
+
+/**
+ * The HTTP transport under ethers' JSON-RPC provider. ethers' own Node transport grows the response
+ * body by copying it on every chunk, which is quadratic: an eth_getLogs answer of a few megabytes
+ * took seconds of CPU. Node's fetch reads the body once.
+ */
+async function fetchWholeBody(req: FetchRequest, signal?: FetchCancelSignal): Promise<GetUrlResponse> {
+  const controller = new AbortController();
+  signal?.addListener(() => controller.abort());
+  const timer = setTimeout(() => controller.abort(new Error("timeout")), req.timeout);
+  try {
+    const response = await fetch(req.url, {
+      method: req.method,
+      headers: Object.fromEntries(Object.entries(req.headers)),
+      body: req.body ? Buffer.from(req.body) : null,
+      signal: controller.signal,
+    });
+    const body = new Uint8Array(await response.arrayBuffer());
+    return { statusCode: response.status, statusMessage: response.statusText, headers: Object.fromEntries(response.headers), body: body.length > 0 ? body : null };
+  } catch (error) {
+    if (controller.signal.aborted) {
+      throw signal?.cancelled ? makeError("request cancelled", "CANCELLED") : makeError("timeout", "TIMEOUT", { operation: "request.send", reason: "timeout", request: req });
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 interface RpcBlock {
