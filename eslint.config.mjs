@@ -21,4 +21,12 @@ export default tseslint.config(
     files: ["**/*.js", "**/*.cjs"],
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
+  {
+    // Browser ES modules served by the relayer (checkout page, dashboard).
+    files: ["relayer/src/web/static/**/*.js"],
+    languageOptions: {
+      sourceType: "module",
+      globals: { window: "readonly", document: "readonly", navigator: "readonly", fetch: "readonly", EventSource: "readonly", crypto: "readonly", setInterval: "readonly", location: "readonly" },
+    },
+  },
 );

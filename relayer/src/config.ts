@@ -35,6 +35,8 @@ const chainSchema = z
     maxBlockRange: z.number().int().min(1).max(100_000).default(2000),
     /** Wait between polls when caught up; keep it well under the block time for prompt webhooks. Default: 500. */
     pollIntervalMs: z.number().int().min(100).default(500),
+    /** Block explorer for links in the dashboard, e.g. https://etherscan.io or https://tronscan.org. Default: none (no links). */
+    explorerUrl: z.url({ protocol: /^https?$/ }).optional(),
     /** TRON only: fee limit per transaction in sun. Default: 200 TRX. */
     feeLimitSun: z.number().int().min(1).default(200_000_000),
   })

@@ -14,6 +14,7 @@ import { invoiceRoutes } from "./routes/invoices.js";
 import { operationsRouter, type Readiness } from "./routes/operations.js";
 import { mountRoutes, problemErrorHandler, type RouteSpec } from "./routes/route.js";
 import { webhookRoutes } from "./routes/webhooks.js";
+import { createWeb } from "../web/index.js";
 
 export type { Readiness };
 export { expireInvoices } from "../merchants/index.js";
@@ -92,6 +93,7 @@ export function createApi(ctx: Context, options: ApiOptions): express.Express {
   v1.use(express.json({ limit: MAX_BODY_BYTES, strict: true, type: (req) => req.method === "POST" }));
   mountRoutes(v1, ctx.db, specs);
   app.use("/v1", v1);
+  app.use(createWeb(ctx, { chains, publicUrl, merchants, webhooks: options.webhooks, ...(masterKey ? { masterKey } : {}), explorerUrls: Object.fromEntries(options.config.chains.map((c) => [c.name, c.explorerUrl])) }));
 
   app.use((req: Request, res: Response) => sendProblem(req, res, 404, `No route ${req.method} ${req.path}.`));
   app.use(problemErrorHandler(logger, MAX_BODY_BYTES));
