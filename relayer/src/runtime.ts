@@ -17,6 +17,7 @@ import { createIngester, type Ingester } from "./ingest/index.js";
 import { expireInvoices } from "./merchants/index.js";
 import { pruneIdempotencyKeys } from "./store/api-repository.js";
 import { openDb, type Db } from "./store/db.js";
+import { pruneWebSessions } from "./store/web-repository.js";
 import { createIngestRepository, type IngestRepository } from "./store/ingest-repository.js";
 import { migrate } from "./store/migrate.js";
 import { createTimeoutsRepository } from "./store/timeouts-repository.js";
@@ -298,6 +299,7 @@ async function housekeeping(ctx: Context, chain: ChainRuntime): Promise<void> {
         if (!chain.driver) ctx.metrics.pendingTimeouts.set({ chain: chain.config.name }, await timeouts.countDue(chain.config.name, BigInt(block.timestamp) - BigInt(chain.config.timeoutMarginSeconds)));
       }
       await pruneIdempotencyKeys(ctx.db, new Date(Date.now() - IDEMPOTENCY_KEY_TTL_MS));
+      await pruneWebSessions(ctx.db, new Date());
     } catch (error) {
       ctx.logger.warn({ err: error }, "Housekeeping failed; retrying next round");
     }
