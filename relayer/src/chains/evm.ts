@@ -1,10 +1,13 @@
-import { FetchRequest, getAddress, isError, JsonRpcProvider, makeError, Network, type FetchCancelSignal, type GetUrlResponse } from "ethers";
+import { getAddress, isError, JsonRpcProvider, makeError, Network, type JsonRpcPayload, type JsonRpcResult } from "ethers";
+import { memoizeBounded } from "../common/memoize.js";
 import { ConfigError, NonRetryableUserError, RangeTooLargeError, RetryableError } from "../common/errors.js";
 import type { Metrics } from "../common/metrics.js";
 import type { BlockHeader, ChainKind, ChainReader, ChainReaderConfig, HeadTag, LogFilter, RawLog } from "./index.js";
 
 /** A node that has not answered by then is treated as down for this call; the loop retries later. */
 const DEFAULT_RPC_TIMEOUT_MS = 15_000;
+/** Display forms of addresses remembered per reader. */
+const FORMATTED_ADDRESSES_KEPT = 10_000;
 
 /**
  * How providers say "ask for fewer blocks": Geth/Erigon/Alchemy/Infura/QuickNode/Ankr/TronGrid wordings
@@ -54,13 +57,12 @@ export function createJsonRpcReader(
   deps: { metrics?: Metrics },
   codec: AddressCodec = evmAddresses,
 ): ChainReader {
-  const request = new FetchRequest(config.rpcUrl);
-  request.timeout = config.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
-  request.getUrlFunc = fetchWholeBody;
   // The chain id is only used by ethers for formatting we bypass (raw `send`), so a placeholder is fine.
   const network = new Network(config.name, BigInt(config.chainId ?? 0));
-  // batchMaxCount 1: a refused eth_getLogs must fail alone, not take a batch of other calls with it.
-  const provider = new JsonRpcProvider(request, network, { staticNetwork: network, batchMaxCount: 1 });
+  const provider = new FetchJsonRpcProvider(config.rpcUrl, config.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS, network);
+  // Webhooks and logs show each address in its display form (EIP-55 checksum, TRON base58), both
+  // hashes computed in JavaScript; the same few addresses (vault, token, merchants) recur.
+  const formatAddress = memoizeBounded(codec.formatAddress, FORMATTED_ADDRESSES_KEPT);
 
   async function call<T>(method: string, params: unknown[]): Promise<T> {
     try {
@@ -106,37 +108,64 @@ export function createJsonRpcReader(
       ]);
       return logs.filter((log) => !log.removed).map(toRawLog);
     },
-    formatAddress: codec.formatAddress,
+    formatAddress,
     parseAddress: codec.parseAddress,
     close: async () => provider.destroy(),
   };
 }
 
 /**
- * The HTTP transport under ethers' JSON-RPC provider. ethers' own Node transport grows the response
- * body by copying it on every chunk, which is quadratic: an eth_getLogs answer of a few megabytes
- * took seconds of CPU. Node's fetch reads the body once.
+ * ethers' JSON-RPC provider over Node's fetch: ethers still numbers requests, matches replies and
+ * maps JSON-RPC errors. Its own transport grows a response body by copying it on every chunk and
+ * decodes UTF-8 in JavaScript, which made an eth_getLogs answer of a few megabytes cost seconds of
+ * CPU; fetch reads the body once and parses it natively.
  */
-async function fetchWholeBody(req: FetchRequest, signal?: FetchCancelSignal): Promise<GetUrlResponse> {
-  const controller = new AbortController();
-  signal?.addListener(() => controller.abort());
-  const timer = setTimeout(() => controller.abort(new Error("timeout")), req.timeout);
-  try {
-    const response = await fetch(req.url, {
-      method: req.method,
-      headers: Object.fromEntries(Object.entries(req.headers)),
-      body: req.body ? Buffer.from(req.body) : null,
-      signal: controller.signal,
-    });
-    const body = new Uint8Array(await response.arrayBuffer());
-    return { statusCode: response.status, statusMessage: response.statusText, headers: Object.fromEntries(response.headers), body: body.length > 0 ? body : null };
-  } catch (error) {
-    if (controller.signal.aborted) {
-      throw signal?.cancelled ? makeError("request cancelled", "CANCELLED") : makeError("timeout", "TIMEOUT", { operation: "request.send", reason: "timeout", request: req });
+class FetchJsonRpcProvider extends JsonRpcProvider {
+  readonly #url: string;
+  readonly #timeoutMs: number;
+
+  constructor(url: string, timeoutMs: number, network: Network) {
+    // batchMaxCount 1: a refused eth_getLogs must fail alone, not take a batch of other calls with it.
+    super(url, network, { staticNetwork: network, batchMaxCount: 1 });
+    this.#url = url;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
+    let response: Response;
+    try {
+      response = await fetch(this.#url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(payload),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (error) {
+      if (error instanceof Error && error.name === "TimeoutError") throw makeError(`no answer within ${this.#timeoutMs} ms`, "TIMEOUT", { operation: "request.send", reason: "timeout" });
+      throw error;
     }
-    throw error;
-  } finally {
-    clearTimeout(timer);
+    if (!response.ok) {
+      // The shape ethers gives an HTTP error, plus the JSON-RPC error some providers put in the body.
+      const body = await response.text().catch(() => "");
+      const rpcError = jsonRpcErrorIn(body);
+      const error = makeError(`server response ${response.status} ${response.statusText}${rpcError ? `: ${rpcError.message}` : ""}`, "SERVER_ERROR", {
+        request: undefined as never,
+        response: { statusCode: response.status } as never,
+      });
+      throw rpcError ? Object.assign(error, { error: rpcError }) : error;
+    }
+    // Error replies pass through too: ethers maps them (its own _send types them the same way).
+    const json = (await response.json()) as JsonRpcResult | JsonRpcResult[];
+    return Array.isArray(json) ? json : [json];
+  }
+}
+
+function jsonRpcErrorIn(body: string): { code?: number; message: string } | undefined {
+  try {
+    const parsed = JSON.parse(body) as { error?: { code?: number; message?: string } };
+    return typeof parsed.error?.message === "string" ? { code: parsed.error.code, message: parsed.error.message } : undefined;
+  } catch {
+    return undefined;
   }
 }
 

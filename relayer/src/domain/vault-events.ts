@@ -1,4 +1,4 @@
-import { Interface, type LogDescription } from "ethers";
+import { Interface, type EventFragment, type LogDescription } from "ethers";
 import { EscrowVault__factory } from "../../../typechain-types/index.js";
 import type { RawLog } from "../chains/index.js";
 
@@ -76,20 +76,67 @@ export function vaultEventTopics(): string[] {
   return VAULT_EVENT_NAMES.map((name) => vault().getEvent(name)!.topicHash.toLowerCase());
 }
 
-/** Decodes a vault log; admin events (fees, allowlist, signers…) and foreign logs give null. */
+let fragmentsByTopic: Map<string, EventFragment> | undefined;
+function fragmentOf(topic0: string | undefined): EventFragment | undefined {
+  fragmentsByTopic ??= new Map(VAULT_EVENT_NAMES.map((name) => [vault().getEvent(name)!.topicHash.toLowerCase(), vault().getEvent(name)!]));
+  return topic0 === undefined ? undefined : fragmentsByTopic.get(topic0.toLowerCase());
+}
+
+/** Decodes a vault log; admin events (fees, allowlist, signers…), foreign and malformed logs give null. */
 export function decodeVaultLog(log: Pick<RawLog, "topics" | "data">): VaultEvent | null {
+  const fragment = fragmentOf(log.topics[0]);
+  if (!fragment) return null;
+  const words = fragment.inputs.every((input) => STATIC_WORD.test(input.type)) ? decodeStaticWords(fragment, log) : decodeWithAbiCoder(log);
+  if (!words) return null;
+  const out: Record<string, unknown> = { name: fragment.name };
+  fragment.inputs.forEach((input, i) => {
+    out[input.name] = normalizeArg(input.name, input.type, words[i]);
+  });
+  return out as VaultEvent;
+}
+
+/** ABI types that occupy exactly one 32-byte word, in the data or as a topic. */
+const STATIC_WORD = /^(address|bytes32|uint(8|16|32|48|64|128|256)|bool)$/;
+const HEX_WORD = /^[0-9a-fA-F]{64}$/;
+
+/**
+ * Every vault event has only one-word fields, so each is a topic or the next 32 bytes of data.
+ * Reading them directly skips ethers' generic decoder, whose EIP-55 checksum of every address (a
+ * keccak each, in JavaScript) dominated ingestion. Values are checked as strictly as ethers checks
+ * them: a word with bits set beyond its type makes the log undecodable.
+ */
+function decodeStaticWords(fragment: EventFragment, log: Pick<RawLog, "topics" | "data">): unknown[] | null {
+  const data = log.data.startsWith("0x") ? log.data.slice(2) : log.data;
+  let topic = 1;
+  let word = 0;
+  const values: unknown[] = [];
+  for (const input of fragment.inputs) {
+    const hex = input.indexed ? log.topics[topic++]?.slice(2) : data.slice(64 * word, 64 * ++word);
+    if (hex === undefined || !HEX_WORD.test(hex)) return null;
+    const value = wordValue(input.type, hex);
+    if (value === null) return null;
+    values.push(value);
+  }
+  return topic === log.topics.length ? values : null;
+}
+
+function wordValue(type: string, hex: string): unknown {
+  if (type === "bytes32") return `0x${hex}`;
+  const number = BigInt(`0x${hex}`);
+  if (type === "address") return number >> 160n === 0n ? `0x${hex.slice(24)}` : null;
+  if (type === "bool") return number <= 1n ? number === 1n : null;
+  const bits = BigInt(type.slice("uint".length));
+  return number >> bits === 0n ? number : null;
+}
+
+function decodeWithAbiCoder(log: Pick<RawLog, "topics" | "data">): unknown[] | null {
   let parsed: LogDescription | null;
   try {
     parsed = vault().parseLog({ topics: log.topics, data: log.data });
   } catch {
     return null;
   }
-  if (!parsed || !(VAULT_EVENT_NAMES as readonly string[]).includes(parsed.name)) return null;
-  const out: Record<string, unknown> = { name: parsed.name };
-  parsed.fragment.inputs.forEach((input, i) => {
-    out[input.name] = normalizeArg(input.name, input.type, parsed.args[i]);
-  });
-  return out as VaultEvent;
+  return parsed ? [...parsed.args] : null;
 }
 
 function normalizeArg(name: string, type: string, value: unknown): unknown {
