@@ -43,8 +43,7 @@ const PLAN = {
 /** A block every this many ms during the run (not automine): the operator's transactions wait in the mempool, as on a real chain. */
 const BLOCK_INTERVAL_MS = 300;
 const KILLS = 5;
-/** Share of kills that hit a process still starting (database, migration check, node), and when after spawn. */
-const STARTING_KILL_CHANCE = 0.2;
+/** One kill (which one is seeded) hits a process still starting (database, migration check, node), this long after spawn. */
 const STARTING_KILL_MS = [300, 3_000] as const;
 /** The other kills come this long after "Relayer started" (starting takes 3–6 s on two busy cores). */
 const RUNNING_KILL_MS = [0, 2_500] as const;
@@ -128,16 +127,17 @@ async function untilStarted(relayer: RelayerProcess): Promise<boolean> {
 }
 
 /**
- * Kills the relayer KILLS times at seeded-random moments and starts a new one each time: mostly soon
- * after it started, when it works through what piled up while it was down, sometimes while starting.
+ * Kills the relayer KILLS times at seeded-random moments and starts a new one each time: once while it
+ * starts, the other times soon after it started, when it works through what piled up while it was down.
  * `afterKill` runs while no relayer is up; it returns how many journal rows the dead one left open.
  */
 async function killRepeatedly(seed: number, start: () => RelayerProcess, afterKill: (pid: number) => Promise<number>, receiver: RecordingReceiver): Promise<KillRecord[]> {
   const rng = seededRandom(seed);
   const kills: KillRecord[] = [];
+  const startingKill = rng.int(0, KILLS - 1);
   let relayer = start();
   for (let k = 0; k < KILLS; k++) {
-    const phase = rng.next() < STARTING_KILL_CHANCE ? "starting" : "running";
+    const phase = k === startingKill ? "starting" : "running";
     const [min, max] = phase === "starting" ? STARTING_KILL_MS : RUNNING_KILL_MS;
     const afterMs = rng.int(min, max);
     if (phase === "running" && !(await untilStarted(relayer))) throw new Error(`relayer ${relayer.pid} did not start:\n${relayer.output().slice(-4_000)}`);
