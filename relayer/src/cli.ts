@@ -4,8 +4,15 @@ import { processIo } from "./cli/io.js";
 
 /** Entry point of `relayer` (`npm run relayer -- <command>`): see `relayer --help`. */
 
-/** A second Ctrl-C while stopping means "now": exit without waiting for work in progress. */
-function untilStopped(): Promise<string> {
+/** Commands that run until stopped; a stop signal must end them cleanly even while they start up. */
+const SERVICES = new Set(["start", "dev"]);
+
+/**
+ * Resolves on the first SIGINT/SIGTERM; a second one while stopping means "now": exit without
+ * waiting for work in progress. Listening starts at once, so a signal that arrives while the relayer
+ * is still starting (migrations, chain ids) is kept and honoured as soon as it is up.
+ */
+function listenForStop(): Promise<string> {
   return new Promise((resolve) => {
     const first = (signal: NodeJS.Signals) => {
       process.once("SIGINT", () => process.exit(130));
@@ -17,6 +24,8 @@ function untilStopped(): Promise<string> {
   });
 }
 
-const code = await runCli(process.argv.slice(2), processIo(), { untilStopped });
+const args = process.argv.slice(2);
+const stopRequested = SERVICES.has(args[0] ?? "") ? listenForStop() : undefined;
+const code = await runCli(args, processIo(), { untilStopped: () => stopRequested ?? listenForStop() });
 // Idle keep-alive sockets and timers left by libraries must not hold a finished command open.
 process.exit(code);

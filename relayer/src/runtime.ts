@@ -17,6 +17,7 @@ import { createIngester, type Ingester } from "./ingest/index.js";
 import { expireInvoices } from "./merchants/index.js";
 import { pruneIdempotencyKeys } from "./store/api-repository.js";
 import { openDb, type Db } from "./store/db.js";
+import { expireLeasesOfGoneProcess } from "./store/leases.js";
 import { pruneWebSessions } from "./store/web-repository.js";
 import { createIngestRepository, type IngestRepository } from "./store/ingest-repository.js";
 import { migrate } from "./store/migrate.js";
@@ -82,6 +83,10 @@ export async function startRelayer(config: RelayerConfig, options: StartOptions 
   const cleanups: (() => Promise<unknown>)[] = [() => db.close()];
   try {
     await migrate(db, (message) => logger.info({ migration: message.replace(/^applying /, "") }, "Applying migration"));
+    if (db.kind === "pglite") {
+      const expired = await expireLeasesOfGoneProcess(db);
+      if (expired.ingest + expired.senders + expired.deliveries > 0) logger.warn(expired, "Took over the leases of a relayer that stopped without releasing them");
+    }
     const ctx: Context = { db, logger, metrics, signal: controller.signal };
     const chainIds: Record<string, bigint> = {};
     const chains: ChainRuntime[] = [];
