@@ -224,4 +224,11 @@ interface IEscrowVault {
     error RenounceDisabled();
     /// @notice The call was re-entered while a deposit was measuring balances.
     error ReentrantDeposit();
+    /// @notice The invoice can still be paid (not used, pay-by not passed), so its deposit address may
+    /// only be swept: wait for the pay-by time, or cancel the invoice.
+    error InvoiceStillPayable(bytes32 invoiceId, uint48 payBy);
+    /// @notice The probe deployed at the constructor matched neither CREATE2 formula (0xff nor 0x41).
+    error Create2PrefixUnknown(address deployed);
+    /// @notice The deposit address's call to `target` reverted (token refused, recipient reverted).
+    error DepositCallFailed(address depositAddress, address target);
 }
