@@ -32,13 +32,13 @@ contract DepositRouter is IDepositRouter {
     /// no longer be paid (paid, cancelled, or past its pay-by time).
     /// @dev With a stated refund address (`invoice.payer`): the payer may send anywhere, the merchant and its
     /// invoice signer only to the payer. Without one: only the merchant, to the address the payer gave it.
-    /// Reverts with {NotAuthorized}, {RefundAddressMismatch}, {ZeroAddress}, {NothingToMove}, or the vault's
-    /// {IEscrowVault-InvoiceStillPayable} and {IEscrowVault-DepositCallFailed}.
+    /// Reverts with {NotAuthorized}, {RefundAddressMismatch}, {ZeroAddress}, {RecipientIsVault}, {NothingToMove},
+    /// or the vault's {IEscrowVault-InvoiceStillPayable} and {IEscrowVault-DepositCallFailed}.
     /// @param invoice The invoice as signed.
     /// @param to Receives the refund.
     function refund(IEscrowVault.Invoice calldata invoice, address to) external {
         // Check
-        if (to == address(0)) revert ZeroAddress();
+        _requireRecipient(to);
         if (invoice.payer == address(0)) {
             if (msg.sender != invoice.merchant) revert NotAuthorized(msg.sender);
         } else if (msg.sender != invoice.payer) {
@@ -88,8 +88,8 @@ contract DepositRouter is IDepositRouter {
     /// native coin (`token` zero), to `to`: tokens sent there by mistake. Only once the invoice can no
     /// longer be paid.
     /// @dev Only the merchant (not its invoice signer: a leaked hot key must not move money). Reverts with
-    /// {NotAuthorized}, {InvoiceTokenNotRecoverable}, {ZeroAddress}, {NothingToMove}, or the vault's
-    /// {IEscrowVault-InvoiceStillPayable} and {IEscrowVault-DepositCallFailed}.
+    /// {NotAuthorized}, {InvoiceTokenNotRecoverable}, {ZeroAddress}, {RecipientIsVault}, {NothingToMove}, or
+    /// the vault's {IEscrowVault-InvoiceStillPayable} and {IEscrowVault-DepositCallFailed}.
     /// @param invoice The invoice as signed.
     /// @param token The mistaken token, or zero for the native coin.
     /// @param to Receives it; the merchant returns it to whoever shows they sent it.
@@ -97,7 +97,7 @@ contract DepositRouter is IDepositRouter {
         // Check
         if (msg.sender != invoice.merchant) revert NotAuthorized(msg.sender);
         if (token == invoice.token) revert InvoiceTokenNotRecoverable(token);
-        if (to == address(0)) revert ZeroAddress();
+        _requireRecipient(to);
 
         // Transfer and emit
         bytes32 invoiceId;
@@ -148,6 +148,13 @@ contract DepositRouter is IDepositRouter {
         vault.callDeposit(invoice, token, 0, abi.encodeCall(IERC20.transfer, (to, balanceBefore)));
         uint256 balanceAfter = IERC20(token).balanceOf(deposit);
         moved = balanceAfter < balanceBefore ? balanceBefore - balanceAfter : 0;
+    }
+
+    /// @dev A refund or recovery needs a real recipient, and never the vault: tokens the vault did not take as
+    /// a payment would be stranded there.
+    function _requireRecipient(address to) private view {
+        if (to == address(0)) revert ZeroAddress();
+        if (to == address(vault)) revert RecipientIsVault();
     }
 
     function _isMerchantOrSigner(address merchant) private view returns (bool) {

@@ -50,6 +50,8 @@ interface IDepositRouter {
     error NotAuthorized(address caller);
     /// @notice A zero address was given where an account is required.
     error ZeroAddress();
+    /// @notice Tokens sent to the vault outside a payment could never leave it again (decision 003).
+    error RecipientIsVault();
     /// @notice Refunds stated by the invoice go to its payer; the merchant cannot send them elsewhere.
     error RefundAddressMismatch(address refundAddress, address to);
     /// @notice The invoice's own token leaves only through a sweep, an acceptance or a refund.

@@ -68,9 +68,13 @@ describe("DepositRouter.refund", function () {
         .withArgs(d.deposit, await token.getAddress());
     });
 
-    it("reverts with a zero recipient", async function () {
-      const { router, refundWallet, d } = await loadFixture(overpaidFixture);
+    it("reverts with a zero recipient or the vault as recipient", async function () {
+      const { vault, router, refundWallet, d } = await loadFixture(overpaidFixture);
       await expect(router.connect(refundWallet).refund(d.invoice, ethers.ZeroAddress)).to.be.revertedWithCustomError(router, "ZeroAddress");
+      await expect(router.connect(refundWallet).refund(d.invoice, await vault.getAddress())).to.be.revertedWithCustomError(
+        router,
+        "RecipientIsVault",
+      );
     });
 
     it("refunds a late payment in full after the pay-by time", async function () {
