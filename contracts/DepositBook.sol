@@ -15,16 +15,14 @@ import {TokenMovements} from "./libraries/TokenMovements.sol";
 /// this vault with salt `id` ({DepositAddress}); the forwarder makes one call as itself when, and only
 /// when, this vault asks. Only three things reach it: {sweepDeposit} (anyone, exactly the invoice amount,
 /// into the vault), and {payFromDeposit} and {callDeposit} (only {depositRouter}, which holds the
-/// acceptance, refund and recovery rules, and only once the invoice can no longer be paid). The router is created by this
-/// constructor, so neither side's address is configurable. See docs/deposits.md and
+/// acceptance, refund and recovery rules, and only once the invoice can no longer be paid). The router
+/// is created by this constructor, so neither side's address is configurable. See docs/deposits.md and
 /// docs/decisions/008-deposit-addresses.md.
 ///
 /// A sweep deploys the forwarder without checking for code first (a cold EXTCODESIZE costs 2,600): while
 /// an invoice can be paid nothing else deploys at its address ({callDeposit} refuses), a successful sweep
 /// makes the invoice used, and a used or expired invoice never becomes payable again.
 abstract contract DepositBook is InvoiceBook {
-    using TokenMovements for address;
-
     /// @notice Holds the rules for everything a deposit address does besides sweeping.
     address public immutable depositRouter;
     /// @notice This chain's CREATE2 prefix byte, read off a probe deployment: 0xff on EVM chains, 0x41 on TRON.
@@ -147,7 +145,7 @@ abstract contract DepositBook is InvoiceBook {
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev Pays `invoice` with `amount` from `deposit`: validation, deposit lock, record, measured transfer.
+    /// @dev Pays `invoice` from `deposit`: validation, deposit lock, record, measured transfer, settlement.
     function _payFromDeposit(
         bytes32 invoiceId,
         Invoice calldata invoice,
