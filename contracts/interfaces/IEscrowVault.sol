@@ -31,7 +31,9 @@ interface IEscrowVault {
         TimeoutAction timeoutAction;
         /// @dev Resolves disputes; zero means no arbiter and no disputes.
         address arbiter;
-        /// @dev The only address allowed to pay; zero lets anyone pay.
+        /// @dev The only address allowed to pay with {payInvoice}; zero lets anyone pay. When the invoice is paid
+        /// through its deposit address (scan-to-pay), whoever sent the transfer, this is the refund address
+        /// the payer stated and becomes the escrow's payer; zero makes the deposit address the payer.
         address payer;
         /// @dev The merchant's own order reference, echoed in events.
         bytes32 merchantReference;
