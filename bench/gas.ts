@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ethers, network } from "hardhat";
 import type { ContractTransactionResponse, Signer } from "ethers";
-import type { EscrowVault, EthereumUsdtMock, TestToken } from "../typechain-types";
+import type { DepositRouter, EscrowVault, EthereumUsdtMock, TestToken } from "../typechain-types";
 import { authorize, escrowFromReceipt, makeInvoice, signInvoice, TimeoutAction, type Escrow } from "../test/contracts/helpers";
 
 /** Targets from the contracts issue; flows without a target are reported for information. */
@@ -20,6 +20,9 @@ const TARGETS: Record<string, number> = {
   "escrow.release.fee": 55_000,
   "escrow.refund": 45_000,
   "escrow.timeout.batch50": 50 * 30_000,
+  // Scan-to-pay must cost less than 1.5x a plain payment: 1.5 x invoice.pay (84,463 when set) = 126,694.
+  "deposit.sweep": 126_694,
+  "deposit.sweep.again": 126_694,
 };
 const AMOUNT = 100_000_000n; // 100 units of a 6-decimal token
 const BATCH_SIZE = 50;
@@ -166,6 +169,40 @@ async function main(): Promise<void> {
   await measure("escrow.release.deferred", vault.connect(payer).release(blocked.escrowId, blocked.escrow, AMOUNT));
   // The blocked payee claims to another address it controls, which already holds the token.
   await measure("payout.claim", vault.connect(merchant).claim(await usdt.getAddress(), holder.address));
+
+  // Scan-to-pay: the payer transfers the exact amount to the invoice's deposit address, then anyone
+  // (here a holder that never touched the invoice) sweeps it into an escrow. The refund address the payer
+  // stated is the invoice's payer. The sweep deploys the deposit address's forwarder.
+  const depositInvoice = async (overrides: Record<string, unknown> = {}) => {
+    const invoice = await makeInvoice({
+      merchant: merchant.address,
+      token: await token.getAddress(),
+      amount: AMOUNT,
+      payer: payer.address,
+      nonce: BigInt(++invoiceNonce),
+      ...overrides,
+    });
+    const signature = await signInvoice(vault, merchant, invoice);
+    const deposit = await vault.depositAddress(await vault.hashInvoice(invoice));
+    await (await token.connect(payer).transfer(deposit, invoice.amount)).wait();
+    return { invoice, signature, deposit };
+  };
+  const first = await depositInvoice();
+  await measure("deposit.sweep", vault.connect(holder).sweepDeposit(first.invoice, first.signature));
+  // Again: a second payment to an address already deployed. It arrived after the first invoice was paid,
+  // so it is refundable, and the merchant accepts it as a new invoice instead: the router moves it to the
+  // new invoice's address and sweeps that one, all in one transaction.
+  const router = (await ethers.getContractAt("DepositRouter", await vault.depositRouter())) as unknown as DepositRouter;
+  await (await token.connect(payer).transfer(first.deposit, AMOUNT)).wait();
+  const acceptedInvoice = await makeInvoice({
+    ...first.invoice,
+    merchant: merchant.address,
+    token: await token.getAddress(),
+    payBy: BigInt((await ethers.provider.getBlock("latest"))!.timestamp) + HOUR,
+    nonce: BigInt(++invoiceNonce),
+  });
+  const acceptedSignature = await signInvoice(vault, merchant, acceptedInvoice);
+  await measure("deposit.sweep.again", router.connect(merchant).acceptPayment(first.invoice, acceptedInvoice, acceptedSignature));
 
   // Fifty escrows due at once, each to a different merchant.
   const due: { escrowId: string; escrow: Escrow }[] = [];

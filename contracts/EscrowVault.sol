@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.29;
 
+import {DepositBook} from "./DepositBook.sol";
 import {SignedActions} from "./SignedActions.sol";
 import {TypedDataDomain} from "./TypedDataDomain.sol";
 import {VaultConfig} from "./VaultConfig.sol";
@@ -12,8 +13,9 @@ import {VaultConfig} from "./VaultConfig.sol";
 /// @dev Immutable, no proxy, the same bytecode on every EVM chain and on TRON. The parts, each in its
 /// own file: {VaultConfig} (owner powers, fees, deferred payouts), {EscrowBook} (escrow state, party
 /// actions, timeouts), {InvoiceBook} (invoices), {SignedActions} (signature-authorised twins) and
-/// {TypedDataDomain} (EIP-712 / TIP-712 domain).
-contract EscrowVault is SignedActions {
+/// {TypedDataDomain} (EIP-712 / TIP-712 domain) and {DepositBook} (scan-to-pay deposit addresses, whose
+/// refunds and recoveries run through the {DepositRouter} it creates).
+contract EscrowVault is SignedActions, DepositBook {
     /// @notice The EIP-712 domain name wallets show when signing for this vault.
     string public constant DOMAIN_NAME = "EscrowVault";
     /// @notice The EIP-712 domain version.

@@ -31,7 +31,9 @@ interface IEscrowVault {
         TimeoutAction timeoutAction;
         /// @dev Resolves disputes; zero means no arbiter and no disputes.
         address arbiter;
-        /// @dev The only address allowed to pay; zero lets anyone pay.
+        /// @dev The only address allowed to pay with {payInvoice}; zero lets anyone pay. When the invoice is paid
+        /// through its deposit address (scan-to-pay), whoever sent the transfer, this is the refund address
+        /// the payer stated and becomes the escrow's payer; zero makes the deposit address the payer.
         address payer;
         /// @dev The merchant's own order reference, echoed in events.
         bytes32 merchantReference;
@@ -224,4 +226,11 @@ interface IEscrowVault {
     error RenounceDisabled();
     /// @notice The call was re-entered while a deposit was measuring balances.
     error ReentrantDeposit();
+    /// @notice The invoice can still be paid (not used, pay-by not passed), so its deposit address may
+    /// only be swept: wait for the pay-by time, or cancel the invoice.
+    error InvoiceStillPayable(bytes32 invoiceId, uint48 payBy);
+    /// @notice The probe deployed at the constructor matched neither CREATE2 formula (0xff nor 0x41).
+    error Create2PrefixUnknown(address deployed);
+    /// @notice The deposit address's call to `target` reverted (token refused, recipient reverted).
+    error DepositCallFailed(address depositAddress, address target);
 }

@@ -31,6 +31,8 @@ export interface DeploymentRecord {
   deployedAt: string;
   contracts: Record<string, DeployedContract>;
   allowedTokens: string[];
+  /** The vault's CREATE2 prefix (0xff on EVM chains, 0x41 on TRON): what deposit addresses are derived with. */
+  create2Prefix?: string;
 }
 
 type Log = (message: string) => void;
@@ -43,7 +45,7 @@ async function confirmed(tx: ContractTransactionResponse | null, what: string) {
 }
 
 /**
- * Deploys the vault (and optionally a test token), allowlists tokens and returns the record that
+ * Deploys the vault (which creates its deposit router; optionally a test token), allowlists tokens and returns the record that
  * `deployments/<network>.json` holds. Each step is logged as it happens.
  */
 export async function deployVault(
@@ -78,6 +80,17 @@ export async function deployVault(
     constructorArgs: [...vaultArgs],
   };
   log(`      EscrowVault at ${vaultAddress} (block ${vaultReceipt.blockNumber}, tx ${vaultReceipt.hash})`);
+  // The vault's constructor creates the deposit router (scan-to-pay refunds and recoveries) in the same
+  // transaction, and reads the chain's CREATE2 prefix off a probe deployment.
+  const depositRouter = await vault.depositRouter();
+  record.contracts.DepositRouter = {
+    address: depositRouter,
+    blockNumber: vaultReceipt.blockNumber,
+    transactionHash: vaultReceipt.hash,
+    constructorArgs: [],
+  };
+  record.create2Prefix = await vault.create2Prefix();
+  log(`      DepositRouter at ${depositRouter} (created by the vault), CREATE2 prefix ${record.create2Prefix}`);
 
   const tokens = [...(options.allowedTokens ?? [])];
   if (options.deployTestToken) {

@@ -260,6 +260,13 @@ async function main() {
   if (expected !== undefined && chainId !== expected) {
     console.warn(`      WARNING: expected chain id ${expected} on ${network}; wallets will sign for ${chainId}.`);
   }
+  // The vault's constructor creates the deposit router and reads TRON's CREATE2 prefix (0x41) off a probe.
+  const [depositRouter] = await callView(tronWeb, { contract: address, abi: artifact.abi, method: "depositRouter", from: deployer });
+  const [create2Prefix] = await callView(tronWeb, { contract: address, abi: artifact.abi, method: "create2Prefix", from: deployer });
+  console.log(`      deposit router ${toBase58(depositRouter)}, CREATE2 prefix ${create2Prefix}`);
+  if (create2Prefix !== "0x41") {
+    console.warn(`      WARNING: expected CREATE2 prefix 0x41 on TRON, the vault detected ${create2Prefix}; deposit addresses follow the vault.`);
+  }
 
   const allowedTokens = [];
   if (options.allowedTokens.length > 0) {
@@ -301,7 +308,18 @@ async function main() {
         feeSun: info.fee ?? 0,
         build: artifact.file,
       },
+      // Created by the vault's constructor, in the same transaction.
+      DepositRouter: {
+        address: toBase58(depositRouter),
+        addressHex: toTronHex(toBase58(depositRouter)),
+        evmAddress: toEvmAddress(toBase58(depositRouter)),
+        blockNumber: info.blockNumber,
+        transactionHash: info.id,
+        constructorArgs: [],
+        createdBy: "EscrowVault",
+      },
     },
+    create2Prefix,
     allowedTokens,
   };
   const file = path.join(process.env.DEPLOYMENTS_DIR ?? path.join(ROOT, "deployments"), `tron-${network}.json`);
