@@ -40,6 +40,8 @@ export interface IngestChainConfig {
   pollIntervalMs?: number;
   /** Default: LEASE_TTL_MS. */
   leaseTtlMs?: number;
+  /** Most events in one commit; a denser range is cut at a block boundary. Default: MAX_EVENTS_PER_COMMIT (2,000). */
+  maxEventsPerCommit?: number;
 }
 
 /** What one tick did; the runtime reacts to "block" and "reorg" (e.g. wakes the webhook dispatcher). */
@@ -91,6 +93,7 @@ export function createIngester(params: IngesterParams): Ingester {
       startBlock: chain.startBlock,
       cursor,
       range,
+      maxEventsPerCommit: chain.maxEventsPerCommit,
       rememberedBlocks: () => store.getRecentBlocks(chain.name),
     });
     ctx.metrics.ingestHeadBlock.set(labels, polled.head);

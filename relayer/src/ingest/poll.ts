@@ -5,6 +5,9 @@ import type { IngestCursor, StoredBlock } from "../store/ingest-repository.js";
 import type { AdaptiveRange } from "./range.js";
 import { extendsCursor, findCommonAncestor } from "./reorg.js";
 
+/** Most events one range commit holds; a denser range is cut after the block that reaches it. */
+export const MAX_EVENTS_PER_COMMIT = 2_000;
+
 /** What one poll found. Polling only detects; the ingester hands the result to the store. */
 export type PollResult =
   | { kind: "idle"; head: number; lastBlock: number }
@@ -22,6 +25,8 @@ export interface PollParams {
   startBlock: number;
   cursor: IngestCursor | null;
   range: AdaptiveRange;
+  /** Default: MAX_EVENTS_PER_COMMIT. */
+  maxEventsPerCommit?: number;
   /** The remembered block hashes; read only when a reorg is suspected. */
   rememberedBlocks(): Promise<StoredBlock[]>;
 }
@@ -66,9 +71,21 @@ export async function pollOnce(p: PollParams): Promise<PollResult> {
     [first.number, first],
     [toBlock.number, toBlock],
   ]);
+  const ours = logs.filter((log) => log.address === p.vault).sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+  // A commit holds at most MAX_EVENTS_PER_COMMIT events (whole blocks): memory and transaction
+  // size stay bounded on a busy vault. The rest of the range is read again, in a range sized to fit.
+  let end = toBlock;
+  const maxEvents = p.maxEventsPerCommit ?? MAX_EVENTS_PER_COMMIT;
+  if (ours.length > maxEvents) {
+    const cut = ours[maxEvents - 1]!.blockNumber;
+    const firstLeftOut = ours.findIndex((log) => log.blockNumber > cut);
+    if (firstLeftOut !== -1) ours.length = firstLeftOut;
+    end = cut === toBlock.number ? toBlock : await p.reader.getBlock(cut);
+    headers.set(end.number, end);
+    p.range.fit(cut - fromBlock + 1);
+  }
   const decoded: { blockNumber: number; blockHash: string; txHash: string; logIndex: number; event: VaultEvent }[] = [];
-  for (const log of logs) {
-    if (log.address !== p.vault) continue;
+  for (const log of ours) {
     const event = decodeVaultLog(log);
     if (!event) continue;
     let header = headers.get(log.blockNumber);
@@ -79,10 +96,9 @@ export async function pollOnce(p: PollParams): Promise<PollResult> {
     if (header.hash !== log.blockHash) throw new RetryableError(`${p.chain}: logs of block ${log.blockNumber} came from another fork; retrying`);
     decoded.push({ blockNumber: log.blockNumber, blockHash: log.blockHash, txHash: log.transactionHash, logIndex: log.logIndex, event });
   }
-  decoded.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
   const events: ChainEvent[] = assignSubjects(decoded).map((e) => ({ ...e, chain: p.chain, blockTimestamp: headers.get(e.blockNumber)!.timestamp }));
   // Remember the range end and every block that produced an event: enough to find the ancestor precisely.
-  const remembered = new Set([toBlock.number, ...events.map((e) => e.blockNumber)]);
+  const remembered = new Set([end.number, ...events.map((e) => e.blockNumber)]);
   const blocks = [...headers.values()].filter((header) => remembered.has(header.number));
-  return { kind: "block", head, fromBlock, toBlock, blocks, events };
+  return { kind: "block", head, fromBlock, toBlock: end, blocks, events };
 }

@@ -13,6 +13,8 @@ export interface AdaptiveRange {
   shrink(): number;
   /** The provider answered; returns the size for the next call. */
   succeed(): number;
+  /** The answer held more events than one commit takes: ask for `blocks` next, then grow as usual. */
+  fit(blocks: number): number;
 }
 
 export function createAdaptiveRange(options: { initial?: number; max?: number; growAfter?: number } = {}): AdaptiveRange {
@@ -33,6 +35,11 @@ export function createAdaptiveRange(options: { initial?: number; max?: number; g
         successes = 0;
         size = Math.min(max, size * 2);
       }
+      return size;
+    },
+    fit(blocks) {
+      successes = 0;
+      size = Math.max(1, Math.min(size, blocks));
       return size;
     },
   };

@@ -25,6 +25,13 @@ describe("createAdaptiveRange()", () => {
     for (let i = 0; i < 20; i++) range.succeed();
     expect(range.size()).toBe(16);
   });
+
+  it("fit() narrows the next range to what one commit holds, then grows as usual", () => {
+    const range = createAdaptiveRange({ initial: 64, max: 64, growAfter: 1 });
+    expect(range.fit(5)).toBe(5);
+    expect(range.fit(100)).toBe(5); // fitting never widens
+    expect([range.succeed(), range.succeed()]).toEqual([10, 20]);
+  });
 });
 
 describe("range shrink and grow against a refusing JSON-RPC proxy", () => {
@@ -114,6 +121,31 @@ describe("range shrink and grow against a refusing JSON-RPC proxy", () => {
     const events = await store.listDomainEvents("local");
     expect(events.map((e) => e.subjectId).sort()).toEqual([...paid].sort());
     expect((await store.getCursor("local"))!.blockNumber).toBe(Number(await node.rpc<string>("eth_blockNumber")));
+  });
+
+  it("cuts a range denser than one commit at a block boundary and reads the rest in a range sized to fit", async () => {
+    const fx = await deployVaultFixture(node);
+    const payments = [];
+    for (let i = 0; i < 7; i++) payments.push(await fx.payInvoice()); // one block each
+    const range = createAdaptiveRange({ initial: 1_000, max: 1_000 });
+    const { ingester, store, reader } = makeIngester({ db, rpcUrl: node.url, range, chain: { name: "dense", vault: fx.vault, startBlock: fx.deployBlock, confirmations: 0, maxEventsPerCommit: 3 } });
+    const committed: { events: number; toBlock: number }[] = [];
+    try {
+      for (let i = 0; i < MAX_TICKS; i++) {
+        const result = await ingester.tick();
+        if (result.kind === "block") committed.push({ events: result.events, toBlock: result.toBlock });
+        if (result.kind === "idle") break;
+      }
+    } finally {
+      await reader.close();
+    }
+    // The first range held all seven; it commits through the third payment's block only.
+    expect(committed[0]).toEqual({ events: 3, toBlock: payments[2]!.receipt.blockNumber });
+    expect(committed.every((c) => c.events <= 3)).toBe(true);
+    expect(committed.reduce((sum, c) => sum + c.events, 0)).toBe(7);
+    const events = await store.listDomainEvents("dense");
+    expect(events.map((e) => e.subjectId)).toEqual(payments.map((p) => p.invoiceId));
+    expect((await store.getCursor("dense"))!.blockNumber).toBe(Number(await node.rpc<string>("eth_blockNumber")));
   });
 
   it("run() keeps ingesting until the signal aborts, then gives the lease up", async () => {
