@@ -18,6 +18,8 @@ import { CHAIN, PHASE_MAX_MS, type BenchTarget, type WorkerJob } from "./worker.
 const MERCHANT_ID = "mer_bench";
 const CHECK_INTERVAL_MS = 100;
 const WORKER = join(__dirname, "worker.ts");
+/** `npm run relayer` starts Node with --max-old-space-size=256 (package.json, docs/operations.md). */
+const RELAYER_HEAP_MB = 256;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -43,7 +45,9 @@ export interface WorkerRun<T> {
 export function runWorker<T>(job: WorkerJob): WorkerRun<T> {
   // BENCH_PROFILE_DIR=<dir> writes a V8 CPU profile of each worker there (open it in Chrome DevTools).
   const profile = process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${join(process.env.BENCH_PROFILE_DIR, `${job.part}-${Date.now()}`)}`] : [];
-  const child = spawn(process.execPath, [...profile, "--import", "tsx", WORKER, JSON.stringify(job)], { stdio: ["ignore", "pipe", "inherit"] });
+  // The heap limit `npm run relayer` runs the relayer with (package.json); BENCH_WORKER_HEAP_MB overrides it.
+  const heap = [`--max-old-space-size=${process.env.BENCH_WORKER_HEAP_MB ?? RELAYER_HEAP_MB}`];
+  const child = spawn(process.execPath, [...heap, ...profile, "--import", "tsx", WORKER, JSON.stringify(job)], { stdio: ["ignore", "pipe", "inherit"] });
   let onReady: (at: number) => void = () => undefined;
   const ready = new Promise<number>((resolve) => (onReady = resolve));
   let final: { result: T; peakRssMb: number } | undefined;

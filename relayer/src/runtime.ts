@@ -14,6 +14,7 @@ import { createLogger, type Logger } from "./common/logger.js";
 import { createMetrics } from "./common/metrics.js";
 import type { ChainConfig, RelayerConfig } from "./config.js";
 import { createIngester, type Ingester } from "./ingest/index.js";
+import { createAdaptiveRange } from "./ingest/range.js";
 import { expireInvoices } from "./merchants/index.js";
 import { pruneIdempotencyKeys } from "./store/api-repository.js";
 import { openDb, type Db } from "./store/db.js";
@@ -195,6 +196,7 @@ async function buildChain(ctx: Context, config: ChainConfig, operatorKey: string
     reader: trackedReader,
     store: trackedStore,
     ctx,
+    range: createAdaptiveRange({ max: config.maxBlockRange }),
     onChange: (result) => {
       if ((result.kind === "block" && result.domainEvents.length > 0) || result.kind === "reorg") onIngested();
     },

@@ -1,9 +1,13 @@
-/** First range asked for; most providers accept 2 000 blocks for a single contract's logs. */
-export const INITIAL_RANGE_BLOCKS = 2_000;
+/**
+ * First range asked for: small, so the first answer stays small even on a busy vault whose density
+ * is not known yet (slow start). Ranges then double while answers stay under the commit cap, and
+ * `fit()` narrows them when one does not.
+ */
+export const INITIAL_RANGE_BLOCKS = 16;
 /** Never ask for more than this, however well the provider copes. */
 export const MAX_RANGE_BLOCKS = 10_000;
 /** Consecutive accepted ranges before the range doubles again. */
-export const GROW_AFTER_SUCCESSES = 3;
+export const GROW_AFTER_SUCCESSES = 2;
 
 /** The `eth_getLogs` block range: halves when a provider refuses it, doubles back after successes. */
 export interface AdaptiveRange {

@@ -4,6 +4,7 @@ import { createChainReader } from "../../../relayer/src/chains/index.js";
 import { tronAddressFromHex } from "../../../relayer/src/chains/tron.js";
 import { silentLogger } from "../../../relayer/src/common/logger.js";
 import { createMetrics } from "../../../relayer/src/common/metrics.js";
+import { createAdaptiveRange } from "../../../relayer/src/ingest/range.js";
 import { createIngester } from "../../../relayer/src/ingest/index.js";
 import { openDb, type Db } from "../../../relayer/src/store/db.js";
 import { createIngestRepository } from "../../../relayer/src/store/ingest-repository.js";
@@ -54,7 +55,8 @@ describe("TRON ingestion through JSON-RPC", () => {
     const reader = createChainReader({ name: "tron", kind: "tron", rpcUrl: server.url, chainId: 728126428 });
     const store = createIngestRepository(db);
     const ctx = { db, logger: silentLogger(), metrics: createMetrics(), signal: new AbortController().signal };
-    const ingester = createIngester({ chain: { name: "tron", vault: VAULT, startBlock: 900, confirmations: 0 }, reader, store, ctx });
+    // One range wide enough for the whole stub chain, so one tick reaches the finalized head.
+    const ingester = createIngester({ chain: { name: "tron", vault: VAULT, startBlock: 900, confirmations: 0 }, reader, store, ctx, range: createAdaptiveRange({ initial: 2_000 }) });
     try {
       expect(await ingester.tick()).toMatchObject({ kind: "block", fromBlock: 900, toBlock: FINALIZED, events: 1 });
       expect(await ingester.tick()).toEqual({ kind: "idle", head: FINALIZED, lastBlock: FINALIZED });
