@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
 import { silentLogger } from "../../relayer/src/common/logger.js";
@@ -18,8 +19,8 @@ import { CHAIN, PHASE_MAX_MS, type BenchTarget, type WorkerJob } from "./worker.
 const MERCHANT_ID = "mer_bench";
 const CHECK_INTERVAL_MS = 100;
 const WORKER = join(__dirname, "worker.ts");
-/** `npm run relayer` starts Node with --max-old-space-size=256 (package.json, docs/operations.md). */
-const RELAYER_HEAP_MB = 256;
+/** The heap limit `npm run relayer` starts Node with (package.json), so workers run as the relayer does. */
+const RELAYER_HEAP_MB = /--max-old-space-size=(\d+)/.exec((JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.relayer ?? "")?.[1];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -45,8 +46,8 @@ export interface WorkerRun<T> {
 export function runWorker<T>(job: WorkerJob): WorkerRun<T> {
   // BENCH_PROFILE_DIR=<dir> writes a V8 CPU profile of each worker there (open it in Chrome DevTools).
   const profile = process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${join(process.env.BENCH_PROFILE_DIR, `${job.part}-${Date.now()}`)}`] : [];
-  // The heap limit `npm run relayer` runs the relayer with (package.json); BENCH_WORKER_HEAP_MB overrides it.
-  const heap = [`--max-old-space-size=${process.env.BENCH_WORKER_HEAP_MB ?? RELAYER_HEAP_MB}`];
+  const heapMb = process.env.BENCH_WORKER_HEAP_MB ?? RELAYER_HEAP_MB;
+  const heap = heapMb ? [`--max-old-space-size=${heapMb}`] : [];
   const child = spawn(process.execPath, [...heap, ...profile, "--import", "tsx", WORKER, JSON.stringify(job)], { stdio: ["ignore", "pipe", "inherit"] });
   let onReady: (at: number) => void = () => undefined;
   const ready = new Promise<number>((resolve) => (onReady = resolve));

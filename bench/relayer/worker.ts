@@ -19,7 +19,7 @@ import { createIngestRepository } from "../../relayer/src/store/ingest-repositor
 import { createTimeoutsRepository } from "../../relayer/src/store/timeouts-repository.js";
 import { createTimeoutDriver } from "../../relayer/src/timeouts/index.js";
 import { createWebhookDispatcher } from "../../relayer/src/webhooks/index.js";
-import { ESCROW_TIMED_OUT_TOPIC, accountKey, countLogs } from "./chain.js";
+import { ESCROW_TIMED_OUT_TOPIC, accountKey, countLogs, rpcBatch } from "./chain.js";
 
 export const CHAIN = "bench";
 /** Every part ends after this, finished or not. */
@@ -117,7 +117,7 @@ async function deliver(db: Db, expected: number) {
 /** The timeout driver (automining: one confirmation is final) until the vault has timed out `due` escrows. */
 async function timeouts(db: Db, target: BenchTarget, due: number, fromBlock: number) {
   const writer = createEvmWriter({ name: CHAIN, rpcUrl: target.nodeUrl, chainId: BigInt(target.chainId), privateKey: accountKey(9) });
-  const node = { rpc: rpcTo(target.nodeUrl) };
+  const node = { rpc: async <T>(method: string, params: unknown[] = []) => (await rpcBatch(target.nodeUrl, [{ method, params }]))[0] as T };
   let closed = 0;
   try {
     const { startedAt } = await runUntil(
@@ -162,15 +162,6 @@ async function relay(db: Db, target: BenchTarget, job: { startBlock: number; con
   } finally {
     await reader.close();
   }
-}
-
-function rpcTo(url: string) {
-  return async <T>(method: string, params: unknown[] = []): Promise<T> => {
-    const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
-    const reply = (await response.json()) as { result?: T; error?: { message: string } };
-    if (reply.error) throw new Error(`${method}: ${reply.error.message}`);
-    return reply.result as T;
-  };
 }
 
 async function main(): Promise<void> {

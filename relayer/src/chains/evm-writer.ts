@@ -1,9 +1,8 @@
-import { FetchRequest, JsonRpcProvider, Network, Transaction, Wallet, isError } from "ethers";
+import { Network, Transaction, Wallet, isError } from "ethers";
 import type { Metrics } from "../common/metrics.js";
-import { classifyRpcError } from "./evm.js";
+import { classifyRpcError, createJsonRpcProvider } from "./evm.js";
 import { CallRevertedError, NonceTooLowError, UnderpricedError, type ChainWriter, type TxFees, type TxReceipt } from "./writer.js";
 
-const DEFAULT_RPC_TIMEOUT_MS = 15_000;
 /** Head-room over the node's gas estimate: state can change between estimate and inclusion. */
 const GAS_ESTIMATE_MARGIN_PERCENT = 20n;
 /** Gas of a plain value transfer, used for nonce fillers (a zero-value transfer to itself). */
@@ -25,10 +24,7 @@ export interface EvmWriterConfig {
 
 /** The write side of an EVM chain over JSON-RPC: EIP-1559 transactions signed locally with ethers. */
 export function createEvmWriter(config: EvmWriterConfig, deps: { metrics?: Metrics } = {}): ChainWriter {
-  const request = new FetchRequest(config.rpcUrl);
-  request.timeout = config.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
-  const network = new Network(config.name, config.chainId);
-  const provider = new JsonRpcProvider(request, network, { staticNetwork: network, batchMaxCount: 1 });
+  const provider = createJsonRpcProvider(config.rpcUrl, new Network(config.name, config.chainId), config.timeoutMs);
   const wallet = new Wallet(config.privateKey);
   const address = wallet.address.toLowerCase();
 

@@ -59,7 +59,7 @@ export function createJsonRpcReader(
 ): ChainReader {
   // The chain id is only used by ethers for formatting we bypass (raw `send`), so a placeholder is fine.
   const network = new Network(config.name, BigInt(config.chainId ?? 0));
-  const provider = new FetchJsonRpcProvider(config.rpcUrl, config.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS, network);
+  const provider = createJsonRpcProvider(config.rpcUrl, network, config.timeoutMs);
   // Webhooks and logs show each address in its display form (EIP-55 checksum, TRON base58), both
   // hashes computed in JavaScript; the same few addresses (vault, token, merchants) recur.
   const formatAddress = memoizeBounded(codec.formatAddress, FORMATTED_ADDRESSES_KEPT);
@@ -120,6 +120,11 @@ export function createJsonRpcReader(
  * decodes UTF-8 in JavaScript, which made an eth_getLogs answer of a few megabytes cost seconds of
  * CPU; fetch reads the body once and parses it natively.
  */
+/** The JSON-RPC provider every EVM (and TRON /jsonrpc) reader and writer talks through. */
+export function createJsonRpcProvider(url: string, network: Network, timeoutMs = DEFAULT_RPC_TIMEOUT_MS): JsonRpcProvider {
+  return new FetchJsonRpcProvider(url, timeoutMs, network);
+}
+
 class FetchJsonRpcProvider extends JsonRpcProvider {
   readonly #url: string;
   readonly #timeoutMs: number;
