@@ -23,9 +23,12 @@ const TARGETS: Record<string, number> = {
   // Scan-to-pay must cost less than 1.5x a plain payment: 1.5 x invoice.pay (84,463 when set) = 126,694.
   "deposit.sweep": 126_694,
   "deposit.sweep.again": 126_694,
+  // Per sweep (total / 20): batching through the router must not cost more per invoice than a single sweep.
+  "deposit.sweep.batch20": 126_694,
 };
 const AMOUNT = 100_000_000n; // 100 units of a 6-decimal token
 const BATCH_SIZE = 50;
+const SWEEP_BATCH_SIZE = 20;
 const HOUR = 3600n;
 
 const results: Record<string, number> = {};
@@ -203,6 +206,19 @@ async function main(): Promise<void> {
   });
   const acceptedSignature = await signInvoice(vault, merchant, acceptedInvoice);
   await measure("deposit.sweep.again", router.connect(merchant).acceptPayment(first.invoice, acceptedInvoice, acceptedSignature));
+
+  // The relayer's batch: twenty exact payments, each address swept for the first time, in one router call.
+  const sweeps = [];
+  for (let i = 0; i < SWEEP_BATCH_SIZE; i++) {
+    const { invoice, signature } = await depositInvoice();
+    sweeps.push({ invoice, signature });
+  }
+  const sweepReceipt = await (await router.connect(holder).sweepDeposits(sweeps)).wait();
+  const opened = sweepReceipt!.logs.filter((log) => vault.interface.parseLog(log)?.name === "EscrowOpened");
+  // A failed sweep would make the batch look cheap: insist that every one opened its escrow.
+  if (opened.length !== SWEEP_BATCH_SIZE) throw new Error(`batch swept ${opened.length} of ${SWEEP_BATCH_SIZE} deposits`);
+  results["deposit.sweep.batch20"] = Math.round(Number(sweepReceipt!.gasUsed) / SWEEP_BATCH_SIZE);
+  process.stdout.write(`  measured deposit.sweep.batch20 (${sweepReceipt!.gasUsed} gas in all)\n`);
 
   // Fifty escrows due at once, each to a different merchant.
   const due: { escrowId: string; escrow: Escrow }[] = [];

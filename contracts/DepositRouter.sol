@@ -5,11 +5,12 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IDepositRouter} from "./interfaces/IDepositRouter.sol";
 import {IDepositVault} from "./interfaces/IDepositVault.sol";
 import {IEscrowVault} from "./interfaces/IEscrowVault.sol";
+import {TokenMovements} from "./libraries/TokenMovements.sol";
 
 /// @title DepositRouter
-/// @notice What happens to a deposit address's tokens besides the sweep: refunds of what the invoice
-/// could not take (excess, late, short or repeated payments), the merchant accepting such a payment
-/// instead, and the merchant recovering tokens or native coin sent there by mistake.
+/// @notice Batched sweeps for the relayer, and what happens to a deposit address's tokens besides the sweep:
+/// refunds of what the invoice could not take (excess, late, short or repeated payments), the merchant
+/// accepting such a payment instead, and the merchant recovering tokens or native coin sent there by mistake.
 /// @dev Created by the vault's constructor ({DepositBook}); the vault lets only this contract make a
 /// deposit address call out ({DepositBook-callDeposit}), and only once its invoice can no longer be paid.
 /// The router keeps no storage: what an address holds is its balance, and whether it is refundable
@@ -23,9 +24,53 @@ contract DepositRouter is IDepositRouter {
     /// @notice The vault that created this router and whose deposit addresses it serves.
     IDepositVault public immutable vault;
 
+    /// @dev Revert data kept in {DepositSweepFailed}. The vault's own errors take at most 100 bytes and fit whole;
+    /// only a token's revert data, which the vault passes on from a failed `balanceOf`, can be longer, and event
+    /// data costs 8 gas a byte, so one allowlisted token gone wrong must not make each failure cost a fortune.
+    uint256 private constant _MAX_REASON_BYTES = 256;
+
+    /// @dev A failed sweep that leaves the batch less than 1/16 of the gas it had before the call may have
+    /// starved rather than been refused (EIP-150): a call that runs out of gas k calls deep (router -> vault ->
+    /// deposit address -> token is 3; a merchant's EIP-1271 wallet that calls on is 3 or more) leaves the
+    /// router about 1 - (63/64)^k of it, 4.6% for k = 3 and 6.1% for k = 4.
+    uint256 private constant _STARVED_GAS_DIVISOR = 16;
+
     /// @dev Called by the vault's constructor.
     constructor() {
         vault = IDepositVault(msg.sender);
+    }
+
+    /// @notice Sweeps many deposit addresses in one transaction: calls the vault's `sweepDeposit` for each,
+    /// skipping the ones that revert.
+    /// @dev Anyone may call, as anyone may sweep: the vault checks every invoice, holds its deposit lock and
+    /// fixes where every token goes, so batching adds no power. A sweep that reverts (a short payment's
+    /// {IEscrowVault-DepositCallFailed}, {IEscrowVault-InvoiceExpired}, {IEscrowVault-InvoiceAlreadyUsed},
+    /// {IEscrowVault-InvalidInvoiceSignature}, {IEscrowVault-DepositsArePaused}, ...) emits {DepositSweepFailed}
+    /// with the vault's revert data and the batch goes on. A sweep that fails with too little gas left to be
+    /// told from a refused one (see {_STARVED_GAS_DIVISOR}), or with the vault's
+    /// {TokenMovements-TokenMovementsOutOfGas}, reverts the whole batch with {SweepOutOfGas}: an invoice is
+    /// never reported as failed because the caller's gas limit was too low. No gas cap per sweep: only
+    /// allowlisted tokens and the merchant's own EIP-1271 wallet run code in a sweep, and a fixed cap in
+    /// immutable code could not follow a token upgrade (docs/deposits.md, "Batched sweeps"). Reverts with
+    /// {EmptySweepBatch} for no calls.
+    /// NOTE: The router holds no storage, so a token re-entering it can corrupt nothing; a nested sweep meets
+    /// the vault's deposit lock and is reported as failed ({IEscrowVault-ReentrantDeposit}).
+    /// @param calls The invoices to sweep, with their signatures.
+    /// @return swept How many sweeps succeeded (each emitted the vault's `EscrowOpened` or `InvoiceSettled`).
+    function sweepDeposits(SweepCall[] calldata calls) external returns (uint256 swept) {
+        // Check
+        if (calls.length == 0) revert EmptySweepBatch();
+
+        // Sweep each; the vault checks, records, emits and moves the tokens
+        for (uint256 i = 0; i < calls.length; ++i) {
+            uint256 gasBefore = gasleft();
+            try vault.sweepDeposit(calls[i].invoice, calls[i].signature) returns (bytes32) {
+                ++swept;
+            } catch (bytes memory reason) {
+                _requireNotStarved(i, gasBefore, reason);
+                emit DepositSweepFailed(vault.hashInvoice(calls[i].invoice), _truncated(reason));
+            }
+        }
     }
 
     /// @notice Refunds everything the deposit address holds in the invoice's token, once the invoice can
@@ -133,6 +178,25 @@ contract DepositRouter is IDepositRouter {
     }
 
     // ---------------------------------------------------------------- internals
+
+    /// @dev Reverts the batch with {SweepOutOfGas} when sweep `index`, which failed with `reason`, may have run
+    /// out of gas rather than been refused: less than 1/{_STARVED_GAS_DIVISOR} of `gasBefore` is left, or the
+    /// vault itself says a payout's token call ran out of gas.
+    function _requireNotStarved(uint256 index, uint256 gasBefore, bytes memory reason) private view {
+        bool starved = gasleft() < gasBefore / _STARVED_GAS_DIVISOR;
+        if (starved || bytes4(reason) == TokenMovements.TokenMovementsOutOfGas.selector) revert SweepOutOfGas(index);
+    }
+
+    /// @dev `reason` cut to its first {_MAX_REASON_BYTES} bytes, in place (shortening a bytes array in memory
+    /// leaves it well-formed).
+    function _truncated(bytes memory reason) private pure returns (bytes memory) {
+        if (reason.length > _MAX_REASON_BYTES) {
+            assembly ("memory-safe") {
+                mstore(reason, _MAX_REASON_BYTES)
+            }
+        }
+        return reason;
+    }
 
     /// @dev Moves the deposit address's whole balance of `token` to `to`; `moved` is how much its balance
     /// fell (a token that reports success without moving anything moves nothing here either).

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.29;
 
+import {IEscrowVault} from "./IEscrowVault.sol";
+
 /// @title IDepositRouter
 /// @notice Events, errors and types of the deposit router: per-invoice deposit addresses for
 /// scan-to-pay (a plain token transfer from any wallet or exchange), swept into the vault.
@@ -11,6 +13,14 @@ interface IDepositRouter {
         Sweepable, // the invoice can still be paid and the address holds at least its amount
         Refundable, // the invoice can no longer be paid (used, cancelled or past pay-by) and tokens remain
         Closed // the invoice can no longer be paid and the address holds none of its token
+    }
+
+    /// @notice One sweep of a batch ({DepositRouter-sweepDeposits}): the arguments of the vault's `sweepDeposit`.
+    struct SweepCall {
+        /// @dev The invoice as signed.
+        IEscrowVault.Invoice invoice;
+        /// @dev The merchant's or its signer's signature over the invoice.
+        bytes signature;
     }
 
     // ---------------------------------------------------------------- events
@@ -44,6 +54,12 @@ interface IDepositRouter {
         uint256 amount
     );
 
+    /// @notice A sweep in a batch reverted and was skipped; the rest of the batch went on.
+    /// @dev `reason` is the vault's revert data (for example {IEscrowVault-DepositCallFailed} for a short
+    /// payment, {IEscrowVault-InvoiceExpired}, {IEscrowVault-InvoiceAlreadyUsed}), cut to its first
+    /// 256 bytes; every error of the vault fits whole.
+    event DepositSweepFailed(bytes32 indexed invoiceId, bytes reason);
+
     // ---------------------------------------------------------------- errors
 
     /// @notice The caller has no right to this action on this deposit address.
@@ -61,4 +77,9 @@ interface IDepositRouter {
     error AcceptedTermsMismatch(bytes32 invoiceId, bytes32 acceptedInvoiceId);
     /// @notice The deposit address holds none of `token`.
     error NothingToMove(address depositAddress, address token);
+    /// @notice A batch of sweeps must hold at least one: an empty one would spend a transaction on nothing.
+    error EmptySweepBatch();
+    /// @notice Sweep `index` of a batch failed with too little gas left to tell a starved call from a refused
+    /// one, so the whole batch reverts; send it with a higher gas limit, or sweep that invoice on its own.
+    error SweepOutOfGas(uint256 index);
 }
