@@ -15,7 +15,11 @@ import { createMetrics } from "./common/metrics.js";
 import type { ChainConfig, RelayerConfig } from "./config.js";
 import { createIngester, type Ingester } from "./ingest/index.js";
 import { createAdaptiveRange } from "./ingest/range.js";
-import { expireInvoices } from "./merchants/index.js";
+import { expireInvoices, type ChainDeposits } from "./merchants/index.js";
+import { selectSweepableInvoices } from "./store/invoices-repository.js";
+import { expireDeposits, recordSightings, selectSightingCursor, selectWatchedDeposits } from "./store/deposits-repository.js";
+import { readSightings } from "./ingest/deposits.js";
+import { vaultAbi } from "./timeouts/batch.js";
 import { pruneIdempotencyKeys } from "./store/api-repository.js";
 import { openDb, type Db } from "./store/db.js";
 import { expireLeasesOfGoneProcess } from "./store/leases.js";
@@ -59,6 +63,8 @@ export interface RunningRelayer {
 interface ChainRuntime {
   config: ChainConfig;
   reader: ChainReader;
+  /** Scan-to-pay facts read from the vault; undefined when it has no deposit addresses. */
+  deposits?: ChainDeposits;
   ingest: IngestRepository;
   chainId: bigint;
   ingester: Ingester;
@@ -100,7 +106,8 @@ export async function startRelayer(config: RelayerConfig, options: StartOptions 
       chains.push(chain);
     }
     const webhooks = createWebhookEndpoints(ctx, { allowPrivateNetworks: config.webhooks.allowPrivateNetworks });
-    const app = createApi(ctx, { config, webhooks, chainIds, readiness: async () => readiness(chains), apiKeyMode: options.apiKeyMode ?? "live" });
+    const deposits = Object.fromEntries(chains.map((c) => [c.config.name, c.deposits]));
+    const app = createApi(ctx, { config, webhooks, chainIds, deposits, readiness: async () => readiness(chains), apiKeyMode: options.apiKeyMode ?? "live" });
     const server = await listen(app, config.api.host, config.api.port);
     cleanups.push(() => closeServer(server));
     const port = (server.address() as AddressInfo).port;
@@ -164,12 +171,14 @@ async function buildChain(ctx: Context, config: ChainConfig, operatorKey: string
   const reader = createChainReader({ name: config.name, kind: config.kind, rpcUrl: config.rpcUrl }, { metrics: ctx.metrics });
   const chainId = await readChainId(reader, config);
   const vault = reader.parseAddress(config.vaultAddress);
+  const deposits = await readChainDeposits(ctx, reader, vault);
   const ingest = createIngestRepository(ctx.db);
   const runtime: Partial<ChainRuntime> & { config: ChainConfig; reader: ChainReader; ingest: IngestRepository; chainId: bigint } = {
     config,
     reader,
     ingest,
     chainId,
+    ...(deposits ? { deposits } : {}),
   };
   const ticked = () => {
     runtime.lastTickAt = Date.now();
@@ -198,14 +207,16 @@ async function buildChain(ctx: Context, config: ChainConfig, operatorKey: string
     ctx,
     range: createAdaptiveRange({ max: config.maxBlockRange }),
     onChange: (result) => {
-      if ((result.kind === "block" && result.domainEvents.length > 0) || result.kind === "reorg") onIngested();
+      if ((result.kind === "block" && result.domainEvents.length > 0) || result.kind === "reorg" || (result.kind === "idle" && (result.sightings ?? 0) > 0)) onIngested();
     },
+    ...(deposits ? { deposits: depositIngestion(ctx, config.name, deposits, reader) } : {}),
   });
   if (operatorKey) {
     runtime.driver = createTimeoutDriver(ctx, {
       chain: config.name,
       writer: buildWriter(ctx, config, chainId, operatorKey),
       store: createTimeoutsRepository(ctx.db),
+      ...(deposits ? { sweeps: { router: deposits.router, list: (chainTime: bigint, limit: number) => selectSweepableInvoices(ctx.db, config.name, chainTime, limit) } } : {}),
       options: {
         vault,
         chainId,
@@ -293,6 +304,36 @@ function readiness(chains: ChainRuntime[]): Readiness {
   return { ok, details: { ingest } };
 }
 
+/**
+ * The vault's deposit-address facts (`depositRouter()`, `create2Prefix()`), read once: a vault deployed
+ * before scan-to-pay existed has neither, and the chain then simply offers no deposit addresses.
+ */
+async function readChainDeposits(ctx: Context, reader: ChainReader, vault: string): Promise<ChainDeposits | undefined> {
+  const abi = vaultAbi();
+  try {
+    const [router] = abi.decodeFunctionResult("depositRouter", await reader.call(vault, abi.encodeFunctionData("depositRouter"))) as unknown as [string];
+    const [prefix] = abi.decodeFunctionResult("create2Prefix", await reader.call(vault, abi.encodeFunctionData("create2Prefix"))) as unknown as [string];
+    return { router: router.toLowerCase(), prefix: prefix.toLowerCase() };
+  } catch (error) {
+    ctx.logger.warn({ chain: reader.chain, err: error }, "The vault reports no deposit addresses; scan-to-pay is off on this chain");
+    return undefined;
+  }
+}
+
+/** What ingestion needs to watch deposit addresses: the watch list, and sightings above the confirmed head. */
+function depositIngestion(ctx: Context, chain: string, deposits: ChainDeposits, reader: ChainReader) {
+  const nowSeconds = () => BigInt(Math.floor(Date.now() / 1000));
+  return {
+    router: deposits.router,
+    watched: async () => new Map([...(await selectWatchedDeposits(ctx.db, chain, nowSeconds()))].map(([address, d]) => [address, d.invoiceId])),
+    sightingCursor: () => selectSightingCursor(ctx.db, chain),
+    scanSightings: async (range: { fromBlock: number; toBlock: number }) => {
+      const sightings = await readSightings(reader, range, await selectWatchedDeposits(ctx.db, chain, nowSeconds()));
+      return (await recordSightings(ctx.db, chain, sightings, range.toBlock, reader)).length;
+    },
+  };
+}
+
 /** Expires unpaid invoices at the time ingestion has reached, prunes idempotency keys, counts due timeouts. */
 async function housekeeping(ctx: Context, chain: ChainRuntime): Promise<void> {
   const timeouts = createTimeoutsRepository(ctx.db);
@@ -302,6 +343,7 @@ async function housekeeping(ctx: Context, chain: ChainRuntime): Promise<void> {
       if (cursor?.blockHash) {
         const block = await chain.reader.getBlock(cursor.blockNumber);
         await expireInvoices(ctx, chain.config.name, block.timestamp);
+        if (chain.deposits) await expireDeposits(ctx.db, chain.config.name, BigInt(block.timestamp), chain.reader);
         // With a driver, the driver keeps this gauge at chain-head time; without one, nobody else does.
         if (!chain.driver) ctx.metrics.pendingTimeouts.set({ chain: chain.config.name }, await timeouts.countDue(chain.config.name, BigInt(block.timestamp) - BigInt(chain.config.timeoutMarginSeconds)));
       }

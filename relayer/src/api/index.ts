@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import { rateLimit } from "express-rate-limit";
 import type { Context } from "../common/context.js";
 import type { RelayerConfig } from "../config.js";
-import { createInvoices, createMerchants, invoiceChains } from "../merchants/index.js";
+import { createInvoices, createMerchants, invoiceChains, type ChainDeposits } from "../merchants/index.js";
 import type { WebhookEndpoints } from "../webhooks/index.js";
 import { authOf, requireApiKey } from "./auth.js";
 import { buildOpenApiDocument } from "./openapi.js";
@@ -36,6 +36,8 @@ export interface ApiOptions {
   webhooks: WebhookEndpoints;
   /** Chain ids by configured chain name, read from the nodes at start-up: the EIP-712 domain needs them. */
   chainIds: Record<string, bigint | number>;
+  /** Deposit-address facts per chain name, read from the vaults at start-up (absent: no scan-to-pay there). */
+  deposits?: Record<string, ChainDeposits | undefined>;
   /** Extra readiness checks (ingestion recent…); /readyz is 503 when it reports not ok or throws. */
   readiness?: () => Promise<Readiness>;
   /** Per-key rate limit. Default: 600 requests per 60 000 ms. */
@@ -46,7 +48,7 @@ export interface ApiOptions {
 }
 
 export function createApi(ctx: Context, options: ApiOptions): express.Express {
-  const chains = invoiceChains(options.config, options.chainIds);
+  const chains = invoiceChains(options.config, options.chainIds, options.deposits);
   const publicUrl = options.config.api.publicUrl ?? `http://${options.config.api.host}:${options.config.api.port}`;
   const masterKey = options.config.masterKey;
   const merchants = createMerchants(ctx, { chains, ...(masterKey ? { masterKey } : {}) });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEPOSIT_EXCEPTIONS, DEPOSIT_STATUSES } from "../domain/deposit.js";
 import { WEBHOOK_EVENT_TYPES } from "../webhooks/index.js";
 import { INVOICE_STATUSES } from "../store/invoices-repository.js";
 
@@ -143,6 +144,25 @@ export const escrowSchema = z
   })
   .meta({ id: "Escrow" });
 
+export const depositSchema = z
+  .object({
+    address: z.string().describe("The invoice's own deposit address: checksummed 0x on EVM chains, base58 T… on TRON"),
+    paymentUri: z.string().describe("What the QR code encodes: EIP-681 transfer request on EVM chains, the bare address on TRON"),
+    status: z.enum(DEPOSIT_STATUSES as [string, ...string[]]),
+    exception: z.enum(DEPOSIT_EXCEPTIONS as [string, ...string[]]).nullable(),
+    amount: z.string(),
+    received: z.string().describe("Confirmed units of the invoice token that arrived, all time"),
+    receivedLate: z.string().describe("Of received, what arrived after payBy"),
+    balance: z.string().describe("What the address holds now: refundable unless a sweep takes it"),
+    swept: z.string(),
+    accepted: z.string(),
+    refunded: z.string(),
+    strayTokens: z.array(z.object({ token: z.string(), balance: z.string() })).describe("Other tokens sent to the address by mistake"),
+    sweepError: z.string().nullable().describe("Revert data of the last failed sweep"),
+    refund: txStep.nullable().describe("Ready call that refunds the balance to the stated refund address (payer), once the invoice can no longer be paid"),
+  })
+  .meta({ id: "Deposit" });
+
 export const invoiceSchema = z
   .object({
     id: bytes32,
@@ -166,6 +186,8 @@ export const invoiceSchema = z
     signed: signedInvoice,
     payment: z.object({ steps: z.array(txStep) }),
     escrow: z.looseObject({ escrowId: z.string(), status: z.string() }).nullable(),
+    depositAddress: z.string().nullable(),
+    deposit: depositSchema.nullable(),
   })
   .meta({ id: "Invoice" });
 

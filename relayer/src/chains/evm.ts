@@ -108,6 +108,9 @@ export function createJsonRpcReader(
       ]);
       return logs.filter((log) => !log.removed).map(toRawLog);
     },
+    async call(to: string, data: string): Promise<string> {
+      return call<string>("eth_call", [{ to, data }, "latest"]);
+    },
     formatAddress,
     parseAddress: codec.parseAddress,
     close: async () => provider.destroy(),

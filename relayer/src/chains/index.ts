@@ -28,8 +28,8 @@ export interface RawLog {
 export interface LogFilter {
   fromBlock: number;
   toBlock: number;
-  /** Lower-case 0x hex, also on TRON. */
-  address: string;
+  /** Lower-case 0x hex, also on TRON; several are OR-ed; absent: logs of every contract. */
+  address?: string | string[];
   topics?: (string | string[] | null)[];
 }
 
@@ -46,6 +46,8 @@ export interface ChainReader {
   getHeadBlockNumber(tag: HeadTag): Promise<number>;
   getBlock(number: number): Promise<BlockHeader>;
   getLogs(filter: LogFilter): Promise<RawLog[]>;
+  /** `eth_call` at the latest block: the 0x return data of calling `to` (lower-case hex) with `data`. */
+  call(to: string, data: string): Promise<string>;
   /** Lower-case 0x hex to what people see: checksummed 0x on EVM chains, base58 `T…` on TRON. */
   formatAddress(hex: string): string;
   /** What people type (any case of 0x hex, or base58 on TRON) to lower-case 0x hex; throws a ConfigError. */

@@ -12,7 +12,25 @@ export type DomainEventType =
   | "escrow.timeout_executed"
   | "escrow.payout_deferred"
   | "payout.claimed"
-  | "event.reverted";
+  | "event.reverted"
+  | DepositEventType;
+
+/** Scan-to-pay webhooks (docs/deposits.md): the BTCPay-style statuses and exceptions, and what moved. */
+export type DepositEventType =
+  | "deposit.payment_seen"
+  | "deposit.payment_received"
+  | "deposit.wrong_token_received"
+  | "deposit.processing"
+  | "deposit.settled"
+  | "deposit.expired"
+  | "deposit.invalid"
+  | "deposit.paid_partial"
+  | "deposit.paid_over"
+  | "deposit.paid_late"
+  | "deposit.refunded"
+  | "deposit.accepted"
+  | "deposit.recovered"
+  | "deposit.sweep_failed";
 
 /**
  * 128 bits of SHA-256: ids are compared, never trusted for security, and stay readable in logs.
@@ -44,6 +62,11 @@ export function domainEventId(chain: string, blockHash: string, logIndex: number
 /** The id of the `event.reverted` that undoes `revertedId`; an event is reverted at most once. */
 export function revertedEventId(revertedId: string): string {
   return hashId(`event.reverted:${revertedId}`);
+}
+
+/** The id of an event no confirmed log caused (a sighting in an unconfirmed block, pay-by passing), from its parts. */
+export function derivedEventId(...parts: (string | number)[]): string {
+  return hashId(parts.join(":"));
 }
 
 function hashId(text: string): string {

@@ -5,6 +5,7 @@ import type { ChainReader, HeadTag } from "../chains/index.js";
 import type { Context } from "../common/context.js";
 import { isRetryable } from "../common/errors.js";
 import type { DomainEventRow, IngestRepository, StoredBlock } from "../store/ingest-repository.js";
+import type { DepositWatch } from "./deposits.js";
 import { pollOnce } from "./poll.js";
 import { createAdaptiveRange, type AdaptiveRange } from "./range.js";
 
@@ -16,6 +17,8 @@ import { createAdaptiveRange, type AdaptiveRange } from "./range.js";
 export const POLL_INTERVAL_MS = 500;
 /** How long a lease lasts without renewal: a crashed leader is replaced after at most this. */
 export const LEASE_TTL_MS = 30_000;
+/** Most unconfirmed blocks one tick scans for deposit sightings (early notice only; the rest waits). */
+export const MAX_SIGHTING_BLOCKS = 100;
 /** Block hashes kept below the cursor for walking back a reorg (plus one older anchor). */
 export const REORG_WINDOW_BLOCKS = 256;
 /** Backoff after failed ticks: doubles from the first value up to the cap. */
@@ -47,7 +50,7 @@ export interface IngestChainConfig {
 /** What one tick did; the runtime reacts to "block" and "reorg" (e.g. wakes the webhook dispatcher). */
 export type TickResult =
   | { kind: "follower" }
-  | { kind: "idle"; head: number; lastBlock: number }
+  | { kind: "idle"; head: number; lastBlock: number; sightings?: number }
   | { kind: "block"; fromBlock: number; toBlock: number; events: number; domainEvents: DomainEventRow[] }
   | { kind: "reorg"; ancestor: StoredBlock; reverted: DomainEventRow[] }
   | { kind: "range_refused"; rangeBlocks: number };
@@ -71,6 +74,13 @@ export interface IngesterParams {
   range?: AdaptiveRange;
   /** Called after each committed block range or reorg. */
   onChange?: (result: TickResult) => void;
+  /** Scan-to-pay: watch deposit addresses in confirmed ranges, and report sightings above them. */
+  deposits?: DepositWatch & {
+    /** Where the last sighting scan ended (null: never). */
+    sightingCursor(): Promise<number | null>;
+    /** Scans unconfirmed blocks `fromBlock`..`toBlock`; returns how many new sightings it reported. */
+    scanSightings(range: { fromBlock: number; toBlock: number }): Promise<number>;
+  };
 }
 
 export function createIngester(params: IngesterParams): Ingester {
@@ -95,12 +105,13 @@ export function createIngester(params: IngesterParams): Ingester {
       range,
       maxEventsPerCommit: chain.maxEventsPerCommit,
       rememberedBlocks: () => store.getRecentBlocks(chain.name),
+      ...(params.deposits ? { deposits: params.deposits } : {}),
     });
     ctx.metrics.ingestHeadBlock.set(labels, polled.head);
     switch (polled.kind) {
       case "idle":
         reportCursor(polled.head, polled.lastBlock);
-        return polled;
+        return params.deposits ? { ...polled, sightings: await scanSightings(polled.lastBlock) } : polled;
       case "range_refused":
         log.warn({ range_blocks: polled.rangeBlocks }, "Provider refused the log range; shrinking it");
         return polled;
@@ -122,6 +133,7 @@ export function createIngester(params: IngesterParams): Ingester {
           toBlock: polled.toBlock,
           blocks: polled.blocks,
           events: polled.events,
+          depositEvents: polled.depositEvents,
           reorgWindowBlocks: chain.reorgWindowBlocks ?? REORG_WINDOW_BLOCKS,
         });
         for (const e of polled.events) ctx.metrics.ingestEvents.inc({ chain: chain.name, event: e.event.name });
@@ -130,6 +142,15 @@ export function createIngester(params: IngesterParams): Ingester {
         return { kind: "block", fromBlock: polled.fromBlock, toBlock: polled.toBlock.number, events: committed.events, domainEvents: committed.domainEvents };
       }
     }
+  }
+
+  /** Only once caught up: while catching up, the next range confirms these blocks anyway. */
+  async function scanSightings(confirmedTo: number): Promise<number> {
+    if (!params.deposits) return 0;
+    const latest = await reader.getHeadBlockNumber("latest");
+    const from = Math.max(confirmedTo, (await params.deposits.sightingCursor()) ?? confirmedTo) + 1;
+    if (latest < from) return 0;
+    return params.deposits.scanSightings({ fromBlock: from, toBlock: Math.min(latest, from + MAX_SIGHTING_BLOCKS - 1) });
   }
 
   function reportCursor(head: number, lastBlock: number) {

@@ -1,6 +1,7 @@
-import type { BlockHeader, ChainReader, HeadTag } from "../chains/index.js";
+import type { BlockHeader, ChainReader, HeadTag, RawLog } from "../chains/index.js";
 import { RangeTooLargeError, RetryableError } from "../common/errors.js";
 import { assignSubjects, decodeVaultLog, vaultEventTopics, type ChainEvent, type VaultEvent } from "../domain/vault-events.js";
+import { readDepositLogs, toDepositEvent, type DepositChainEvent, type DepositWatch } from "./deposits.js";
 import type { IngestCursor, StoredBlock } from "../store/ingest-repository.js";
 import type { AdaptiveRange } from "./range.js";
 import { extendsCursor, findCommonAncestor } from "./reorg.js";
@@ -11,7 +12,7 @@ export const MAX_EVENTS_PER_COMMIT = 2_000;
 /** What one poll found. Polling only detects; the ingester hands the result to the store. */
 export type PollResult =
   | { kind: "idle"; head: number; lastBlock: number }
-  | { kind: "block"; head: number; fromBlock: number; toBlock: BlockHeader; blocks: BlockHeader[]; events: ChainEvent[] }
+  | { kind: "block"; head: number; fromBlock: number; toBlock: BlockHeader; blocks: BlockHeader[]; events: ChainEvent[]; depositEvents: DepositChainEvent[] }
   | { kind: "reorg"; head: number; ancestor: StoredBlock; orphanedFrom: number }
   | { kind: "range_refused"; head: number; rangeBlocks: number };
 
@@ -27,6 +28,8 @@ export interface PollParams {
   range: AdaptiveRange;
   /** Default: MAX_EVENTS_PER_COMMIT. */
   maxEventsPerCommit?: number;
+  /** Deposit addresses to watch (scan-to-pay); absent: vault logs only. */
+  deposits?: DepositWatch;
   /** The remembered block hashes; read only when a reorg is suspected. */
   rememberedBlocks(): Promise<StoredBlock[]>;
 }
@@ -55,8 +58,12 @@ export async function pollOnce(p: PollParams): Promise<PollResult> {
   }
   const toBlock = toNumber === fromBlock ? first : await p.reader.getBlock(toNumber);
   let logs;
+  let depositLogs;
   try {
+    // Read the watch list after the head: an invoice created later can only be paid in a later block.
+    const watched = p.deposits ? await p.deposits.watched() : undefined;
     logs = await p.reader.getLogs({ fromBlock, toBlock: toNumber, address: p.vault, topics: [vaultEventTopics()] });
+    depositLogs = p.deposits && watched ? await readDepositLogs(p.reader, { fromBlock, toBlock: toNumber }, p.deposits, watched) : [];
   } catch (error) {
     if (!(error instanceof RangeTooLargeError)) throw error;
     return { kind: "range_refused", head, rangeBlocks: p.range.shrink() };
@@ -71,7 +78,9 @@ export async function pollOnce(p: PollParams): Promise<PollResult> {
     [first.number, first],
     [toBlock.number, toBlock],
   ]);
-  const ours = logs.filter((log) => log.address === p.vault).sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+  const ours: (RawLog & { subjectId?: string })[] = [...logs.filter((log) => log.address === p.vault), ...depositLogs].sort(
+    (a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex,
+  );
   // A commit holds at most MAX_EVENTS_PER_COMMIT events (whole blocks): memory and transaction
   // size stay bounded on a busy vault. The rest of the range is read again, in a range sized to fit.
   let end = toBlock;
@@ -85,20 +94,25 @@ export async function pollOnce(p: PollParams): Promise<PollResult> {
     p.range.fit(cut - fromBlock + 1);
   }
   const decoded: { blockNumber: number; blockHash: string; txHash: string; logIndex: number; event: VaultEvent }[] = [];
+  const depositDecoded: Omit<DepositChainEvent, "chain" | "blockTimestamp">[] = [];
   for (const log of ours) {
-    const event = decodeVaultLog(log);
-    if (!event) continue;
+    const depositEvent = log.subjectId === undefined ? null : toDepositEvent(log, log.subjectId);
+    const event = depositEvent ? null : decodeVaultLog(log);
+    if (!event && !depositEvent) continue;
     let header = headers.get(log.blockNumber);
     if (!header) {
       header = await p.reader.getBlock(log.blockNumber);
       headers.set(header.number, header);
     }
     if (header.hash !== log.blockHash) throw new RetryableError(`${p.chain}: logs of block ${log.blockNumber} came from another fork; retrying`);
-    decoded.push({ blockNumber: log.blockNumber, blockHash: log.blockHash, txHash: log.transactionHash, logIndex: log.logIndex, event });
+    const where = { blockNumber: log.blockNumber, blockHash: log.blockHash, txHash: log.transactionHash, logIndex: log.logIndex };
+    if (depositEvent) depositDecoded.push({ ...where, ...depositEvent });
+    else decoded.push({ ...where, event: event! });
   }
   const events: ChainEvent[] = assignSubjects(decoded).map((e) => ({ ...e, chain: p.chain, blockTimestamp: headers.get(e.blockNumber)!.timestamp }));
+  const depositEvents: DepositChainEvent[] = depositDecoded.map((e) => ({ ...e, chain: p.chain, blockTimestamp: headers.get(e.blockNumber)!.timestamp }));
   // Remember the range end and every block that produced an event: enough to find the ancestor precisely.
-  const remembered = new Set([end.number, ...events.map((e) => e.blockNumber)]);
+  const remembered = new Set([end.number, ...events.map((e) => e.blockNumber), ...depositEvents.map((e) => e.blockNumber)]);
   const blocks = [...headers.values()].filter((header) => remembered.has(header.number));
-  return { kind: "block", head, fromBlock, toBlock: end, blocks, events };
+  return { kind: "block", head, fromBlock, toBlock: end, blocks, events, depositEvents };
 }

@@ -15,6 +15,16 @@ export interface InvoiceChain {
   formatAddress(hex: string): string;
   /** What people type to lower-case hex; throws InvalidInputError naming `field`. */
   parseAddress(display: string, field: string): string;
+  /** Scan-to-pay, when the vault has deposit addresses (read from it at start-up). */
+  deposits?: ChainDeposits;
+}
+
+/** What the vault reports about its deposit addresses: `create2Prefix()` and `depositRouter()`. */
+export interface ChainDeposits {
+  /** "0xff" on EVM chains, "0x41" on TRON. */
+  prefix: string;
+  /** The DepositRouter, lower-case hex. */
+  router: string;
 }
 
 /** Input the caller can fix; `errors` name the fields (the API shows them as problem `errors`). */
@@ -61,7 +71,11 @@ function parseTron(display: string, field: string): string {
 }
 
 /** The configured chains with their ids (read from the nodes by the runtime at start-up). */
-export function invoiceChains(config: Pick<RelayerConfig, "chains">, chainIds: Record<string, bigint | number>): Map<string, InvoiceChain> {
+export function invoiceChains(
+  config: Pick<RelayerConfig, "chains">,
+  chainIds: Record<string, bigint | number>,
+  deposits: Record<string, ChainDeposits | undefined> = {},
+): Map<string, InvoiceChain> {
   const chains = new Map<string, InvoiceChain>();
   for (const chain of config.chains) {
     const chainId = chainIds[chain.name];
@@ -74,6 +88,7 @@ export function invoiceChains(config: Pick<RelayerConfig, "chains">, chainIds: R
       vault: tron ? tronAddressToHex(chain.vaultAddress) : chain.vaultAddress.toLowerCase(),
       formatAddress: tron ? tronAddressFromHex : (hex) => getAddress(hex),
       parseAddress: tron ? parseTron : parseEvm,
+      ...(deposits[chain.name] ? { deposits: deposits[chain.name]! } : {}),
     });
   }
   return chains;

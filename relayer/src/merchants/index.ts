@@ -14,7 +14,8 @@ import { InvalidInputError, NotFoundError, requireChain, SigningUnavailableError
 import { apiKeyLookup, apiKeyMatches, generateApiKey, sealSecret, type ApiKeyMode } from "./keys.js";
 
 export { createInvoices, expireInvoices, invoiceToJson, type Invoices, type CreateInvoiceInput } from "./invoices.js";
-export { invoiceChains, InvalidInputError, NotFoundError, SigningUnavailableError, type InvoiceChain } from "./chains.js";
+export { invoiceChains, InvalidInputError, NotFoundError, SigningUnavailableError, type ChainDeposits, type InvoiceChain } from "./chains.js";
+export { depositPaymentUri, eip681Transfer } from "./payment-uri.js";
 export { openSecret, sealSecret, SealedKeyError } from "./keys.js";
 
 /**

@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { Interface, keccak256, toUtf8Bytes, TypedDataEncoder, Wallet, ZeroAddress } from "ethers";
 import { INVOICE_TYPES, TimeoutAction, vaultTypedDataDomain } from "../../../scripts/lib/vault-typed-data.js";
-import { EscrowVault__factory } from "../../../typechain-types/index.js";
+import { DepositRouter__factory, EscrowVault__factory } from "../../../typechain-types/index.js";
 import type { Context } from "../common/context.js";
+import { depositAddress } from "../../../scripts/lib/deposit-address.js";
+import { depositToJson } from "../domain/deposit.js";
 import { escrowToJson } from "../domain/escrow.js";
 import {
   insertInvoice,
@@ -17,6 +19,7 @@ import {
 import { selectMerchantAddress, selectSigningKey } from "../store/merchants-repository.js";
 import { InvalidInputError, NotFoundError, requireChain, SigningUnavailableError, type InvoiceChain } from "./chains.js";
 import { openSecret } from "./keys.js";
+import { depositPaymentUri } from "./payment-uri.js";
 
 /** IEscrowVault's InvoiceBook.MAX_HOLD_PERIOD: ten years. */
 export const MAX_HOLD_PERIOD_SECONDS = 3650 * 24 * 60 * 60;
@@ -26,9 +29,16 @@ const MAX_UINT256 = 2n ** 256n - 1n;
 /** Invoices expired per `expireInvoices` call; the runtime calls again on its next tick. */
 const EXPIRE_BATCH = 500;
 const EVENT_ID_HEX_CHARS = 32;
+/**
+ * How long after pay-by a deposit address stays watched for late or repeated payments (an address
+ * holding funds stays watched until they leave). Transfers later than this still sit at the address,
+ * refundable on chain; the relayer just does not report them.
+ */
+export const DEPOSIT_WATCH_AFTER_PAY_BY_SECONDS = 30 * 24 * 60 * 60;
 
 const ERC20 = new Interface(["function approve(address spender, uint256 amount) returns (bool)"]);
 const VAULT = new Interface(EscrowVault__factory.abi);
+const ROUTER = new Interface(DepositRouter__factory.abi);
 
 export interface CreateInvoiceInput {
   chain: string;
@@ -71,8 +81,8 @@ export function merchantReferenceHash(reference: string): string {
 
 const eventId = (type: string, chain: string, invoiceId: string) => `evt_${keccak256(toUtf8Bytes(`${type}:${chain}:${invoiceId}`)).slice(2, 2 + EVENT_ID_HEX_CHARS)}`;
 
-/** The struct exactly as signed and as payInvoice takes it (hex addresses, also on TRON). */
-function signedStruct(invoice: InvoiceRecord) {
+/** The struct exactly as signed and as payInvoice and sweepDeposit take it (hex addresses, also on TRON). */
+export function signedStruct(invoice: InvoiceRecord) {
   return {
     merchant: invoice.merchantAddress,
     token: invoice.token,
@@ -92,7 +102,7 @@ function domainOf(chain: InvoiceChain) {
 }
 
 /** Fields every representation shares, webhooks included. */
-function invoiceSummary(invoice: InvoiceRecord, chain: InvoiceChain, publicUrl: string) {
+function invoiceSummary(invoice: InvoiceRecord & { depositAddress: string | null }, chain: InvoiceChain, publicUrl: string) {
   const optional = (hex: string) => (hex === ZeroAddress ? null : chain.formatAddress(hex));
   return {
     id: invoice.invoiceId,
@@ -110,17 +120,47 @@ function invoiceSummary(invoice: InvoiceRecord, chain: InvoiceChain, publicUrl: 
     merchantReference: invoice.merchantReference,
     metadata: invoice.metadata ?? {},
     checkoutUrl: `${publicUrl.replace(/\/+$/, "")}/pay/${invoice.invoiceId}`,
+    depositAddress: invoice.depositAddress ? chain.formatAddress(invoice.depositAddress) : null,
+  };
+}
+
+/** The invoice's deposit address, or null where the chain's vault has none. */
+function depositAddressOf(chain: InvoiceChain, invoiceId: string): string | null {
+  if (!chain.deposits) return null;
+  return depositAddress({ prefix: chain.deposits.prefix, vault: chain.vault, invoiceId }).toLowerCase();
+}
+
+/** Scan-to-pay: where to send, what to encode in the QR code, and what has arrived. */
+function depositJson(invoice: StoredInvoice, chain: InvoiceChain) {
+  const deposit = invoice.deposit;
+  if (!deposit) return null;
+  const address = chain.formatAddress(deposit.depositAddress);
+  // The merchant's (or its signer's) wallet sends this; the router allows it only to the stated refund address.
+  const refundable = chain.deposits && invoice.payer !== ZeroAddress && deposit.balance > 0n && deposit.status !== "new" && deposit.status !== "processing";
+  const refund = refundable
+    ? {
+        to: chain.formatAddress(chain.deposits!.router),
+        method: "refund",
+        args: [chain.formatAddress(invoice.payer)],
+        data: ROUTER.encodeFunctionData("refund", [signedStruct(invoice), invoice.payer]),
+      }
+    : null;
+  return {
+    address,
+    paymentUri: depositPaymentUri({ kind: chain.kind, chainId: chain.chainId, token: chain.formatAddress(deposit.token), depositAddress: address, amount: deposit.amount }),
+    ...depositToJson(deposit, chain.formatAddress),
+    refund,
   };
 }
 
 /** The API representation: summary, status, the signed invoice and how a wallet pays it. */
-export function invoiceToJson(invoice: StoredInvoice | (InvoiceRecord & { status: InvoiceStatus; createdAt: Date; expiredAt: Date | null }), chain: InvoiceChain, publicUrl: string) {
+export function invoiceToJson(invoice: StoredInvoice, chain: InvoiceChain, publicUrl: string) {
   const struct = signedStruct(invoice);
   const json = { ...struct, amount: struct.amount.toString(), payBy: Number(struct.payBy), holdPeriod: Number(struct.holdPeriod), nonce: struct.nonce.toString() };
   const domain = domainOf(chain);
   const escrow = "escrow" in invoice && invoice.escrow ? escrowToJson(invoice.escrow, chain.formatAddress) : null;
   return {
-    ...invoiceSummary(invoice, chain, publicUrl),
+    ...invoiceSummary({ ...invoice, depositAddress: invoice.deposit?.depositAddress ?? null }, chain, publicUrl),
     status: invoice.status,
     createdAt: invoice.createdAt.toISOString(),
     expiredAt: invoice.expiredAt?.toISOString() ?? null,
@@ -138,6 +178,7 @@ export function invoiceToJson(invoice: StoredInvoice | (InvoiceRecord & { status
       ],
     },
     escrow,
+    deposit: depositJson(invoice, chain),
   };
 }
 
@@ -209,8 +250,15 @@ export function createInvoices(
       const struct = signedStruct(record);
       record.invoiceId = TypedDataEncoder.hash(domainOf(chain), INVOICE_TYPES, struct).toLowerCase();
       record.signature = await wallet.signTypedData(domainOf(chain), INVOICE_TYPES, struct);
-      const payload = { ...invoiceSummary(record, chain, options.publicUrl), invoiceId: record.invoiceId, status: "created" };
-      await insertInvoice(db, record, { id: eventId("invoice.created", chain.name, record.invoiceId), type: "invoice.created", payload });
+      const deposit = depositAddressOf(chain, record.invoiceId);
+      const payload = { ...invoiceSummary({ ...record, depositAddress: deposit }, chain, options.publicUrl), invoiceId: record.invoiceId, status: "created" };
+      const terms = deposit
+        ? {
+            terms: { chain: chain.name, invoiceId: record.invoiceId, vault: chain.vault, merchant: merchantAddress, depositAddress: deposit, token: record.token, amount: record.amount, payBy: record.payBy },
+            watchUntil: record.payBy + BigInt(DEPOSIT_WATCH_AFTER_PAY_BY_SECONDS),
+          }
+        : undefined;
+      await insertInvoice(db, record, { id: eventId("invoice.created", chain.name, record.invoiceId), type: "invoice.created", payload }, terms);
       ctx.logger.info({ merchant_id: merchantId, chain: chain.name, invoice_id: record.invoiceId }, "Created invoice");
       const stored = await selectInvoice(db, merchantId, record.invoiceId, chain.name);
       return toJson(stored!);

@@ -2,7 +2,10 @@ import { RetryableError } from "../common/errors.js";
 import type { BlockHeader } from "../chains/index.js";
 import { applyVaultEvent, escrowToJson, type EscrowProjection, type FoldContext } from "../domain/escrow.js";
 import { revertedEventId, type DerivedEvent } from "../domain/events.js";
-import { vaultEventFromJson, vaultEventToJson, type ChainEvent } from "../domain/vault-events.js";
+import { VAULT_EVENT_NAMES, vaultEventFromJson, vaultEventToJson, type ChainEvent, type VaultEventName } from "../domain/vault-events.js";
+import { depositEventToJson } from "../domain/deposit-events.js";
+import type { DepositChainEvent } from "../ingest/deposits.js";
+import { foldDeposits, rebuildDeposits } from "./deposits-repository.js";
 import type { Db } from "./db.js";
 import { selectDueEscrows, selectEscrow, selectEscrowPage, selectEscrows, upsertEscrow, upsertEscrows, type EscrowListFilter, type EscrowPage } from "./escrow-rows.js";
 import { appendToOutbox, newDerivedEvents, type DomainEventRow } from "./outbox-rows.js";
@@ -36,6 +39,8 @@ export interface BlockRangeCommit extends ChainIdentity {
   blocks: BlockHeader[];
   /** Decoded events of the range in (block, log index) order, subjects assigned. */
   events: ChainEvent[];
+  /** Token transfers at watched deposit addresses and DepositRouter events, in log order. Default: none. */
+  depositEvents?: DepositChainEvent[];
   /** Keep block hashes this far below `toBlock` (plus one older anchor). */
   reorgWindowBlocks: number;
 }
@@ -137,13 +142,18 @@ async function commitRange(tx: Db, input: BlockRangeCommit) {
       [recordsetJson(blocks.map((b) => ({ number: b.number, hash: b.hash, parent_hash: b.parentHash, timestamp: b.timestamp }))), chain],
     );
   }
-  if (input.events.length > 0) {
+  const depositEvents = input.depositEvents ?? [];
+  const raw = [
+    ...input.events.map((e) => ({ ...e, args: vaultEventToJson(e.event) })),
+    ...depositEvents.map((e) => ({ ...e, args: depositEventToJson(e.event) })),
+  ];
+  if (raw.length > 0) {
     await tx.query(
       `INSERT INTO chain_events (chain, ${Object.keys(RAW_EVENT_COLUMNS).join(", ")})
        SELECT $2, ${Object.keys(RAW_EVENT_COLUMNS).join(", ")} FROM ${recordsetFrom("$1", RAW_EVENT_COLUMNS)}`,
       [
         recordsetJson(
-          input.events.map((e) => ({
+          raw.map((e) => ({
             block_number: e.blockNumber,
             block_hash: e.blockHash,
             block_timestamp: e.blockTimestamp,
@@ -151,7 +161,7 @@ async function commitRange(tx: Db, input: BlockRangeCommit) {
             log_index: e.logIndex,
             event_name: e.event.name,
             subject_id: e.subjectId,
-            args: vaultEventToJson(e.event),
+            args: e.args,
           })),
         ),
         chain,
@@ -168,9 +178,12 @@ async function commitRange(tx: Db, input: BlockRangeCommit) {
     for (const event of result.derived) derived.push({ event, origin: record });
   }
   await upsertEscrows(tx, [...states.values()].filter((state): state is EscrowProjection => state !== undefined));
-  const domainEvents = await appendToOutbox(tx, chain, await newDerivedEvents(tx, chain, derived));
+  // Deposits see the vault's payments of their invoices too, so both kinds of log go in, in log order.
+  const depositInputs = [...input.events, ...depositEvents].sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+  const depositDerived = await foldDeposits(tx, chain, depositInputs, input);
+  const domainEvents = await appendToOutbox(tx, chain, await newDerivedEvents(tx, chain, [...derived, ...depositDerived]));
   await pruneBlocks(tx, chain, input.toBlock.number - input.reorgWindowBlocks);
-  return { events: input.events.length, domainEvents };
+  return { events: input.events.length + depositEvents.length, domainEvents };
 }
 
 async function assertLease(tx: Db, chain: string, holder: string): Promise<void> {
@@ -250,6 +263,8 @@ async function rollback(tx: Db, input: ChainIdentity & { holder: string; ancesto
   await tx.query(`DELETE FROM chain_blocks WHERE chain = $1 AND number > $2`, [chain, ancestor.number]);
   const rebuilt = new Map<string, EscrowProjection | undefined>();
   for (const subjectId of subjects) rebuilt.set(subjectId, await rebuildEscrow(tx, input, subjectId));
+  const ancestorTime = await tx.query<{ timestamp: string }>(`SELECT timestamp FROM chain_blocks WHERE chain = $1 AND number = $2`, [chain, ancestor.number]);
+  await rebuildDeposits(tx, chain, subjects, BigInt(ancestorTime[0]?.timestamp ?? "0"), input);
   const reverted = await insertReverted(tx, input, toRevert, rebuilt);
   await tx.query(`UPDATE ingest_cursors SET block_number = $2, block_hash = $3, updated_at = now() WHERE chain = $1`, [chain, ancestor.number, ancestor.hash]);
   return { reverted, rebuiltSubjects: subjects, rawEventsDeleted: deleted.length };
@@ -297,8 +312,8 @@ async function rebuildEscrow(tx: Db, ctx: ChainIdentity, subjectId: string): Pro
   await tx.query(`DELETE FROM escrows WHERE chain = $1 AND escrow_id = $2`, [ctx.chain, subjectId]);
   const rows = await tx.query<{ block_number: string; block_hash: string; block_timestamp: string; tx_hash: string; log_index: number; args: Record<string, unknown> }>(
     `SELECT block_number, block_hash, block_timestamp, tx_hash, log_index, args FROM chain_events
-     WHERE chain = $1 AND subject_id = $2 ORDER BY block_number, log_index`,
-    [ctx.chain, subjectId],
+     WHERE chain = $1 AND subject_id = $2 AND event_name = ANY($3) ORDER BY block_number, log_index`,
+    [ctx.chain, subjectId, VAULT_EVENT_NAMES as readonly VaultEventName[]],
   );
   let state: EscrowProjection | undefined;
   for (const row of rows) {

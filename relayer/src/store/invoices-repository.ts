@@ -1,5 +1,7 @@
 import { rowToEscrow, selectEscrow } from "./escrow-rows.js";
 import type { EscrowProjection } from "../domain/escrow.js";
+import type { DepositTerms } from "../domain/deposit.js";
+import { insertDeposit, selectDeposit, type StoredDeposit } from "./deposits-repository.js";
 import type { Db } from "./db.js";
 
 /**
@@ -37,6 +39,8 @@ export interface StoredInvoice extends InvoiceRecord {
   createdAt: Date;
   expiredAt: Date | null;
   escrow: EscrowProjection | undefined;
+  /** Scan-to-pay: the deposit address and what arrived there; undefined when the chain has none. */
+  deposit?: StoredDeposit;
 }
 
 /** A domain event this module writes (invoice.created, invoice.expired). */
@@ -106,7 +110,8 @@ function toRecord(row: Row): Omit<StoredInvoice, "escrow"> & { position: bigint;
 
 async function withEscrow(db: Db, row: Row): Promise<StoredInvoice & { position: bigint }> {
   const { hasEscrow, ...invoice } = toRecord(row);
-  return { ...invoice, escrow: hasEscrow ? await selectEscrow(db, invoice.chain, invoice.invoiceId) : undefined };
+  const deposit = await selectDeposit(db, invoice.chain, invoice.invoiceId);
+  return { ...invoice, escrow: hasEscrow ? await selectEscrow(db, invoice.chain, invoice.invoiceId) : undefined, ...(deposit ? { deposit } : {}) };
 }
 
 /**
@@ -126,8 +131,8 @@ async function insertDomainEvent(tx: Db, invoice: { chain: string; invoiceId: st
   return sequence;
 }
 
-/** Stores the invoice and its invoice.created event in one transaction. */
-export async function insertInvoice(db: Db, invoice: InvoiceRecord, event: InvoiceEvent): Promise<void> {
+/** Stores the invoice, its deposit address (if any) and its invoice.created event in one transaction. */
+export async function insertInvoice(db: Db, invoice: InvoiceRecord, event: InvoiceEvent, deposit?: { terms: DepositTerms; watchUntil: bigint }): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.query(
       `INSERT INTO invoices (chain, invoice_id, merchant_id, vault, merchant_address, signer_address, token, amount, pay_by, hold_period,
@@ -154,6 +159,7 @@ export async function insertInvoice(db: Db, invoice: InvoiceRecord, event: Invoi
         invoice.metadata === null ? null : JSON.stringify(invoice.metadata),
       ],
     );
+    if (deposit) await insertDeposit(tx, deposit.terms, invoice.merchantId, deposit.watchUntil);
     await insertDomainEvent(tx, invoice, event);
   });
 }
@@ -264,4 +270,20 @@ export async function markInvoiceExpired(db: Db, invoice: { chain: string; invoi
     await insertDomainEvent(tx, invoice, event);
     return true;
   });
+}
+
+/**
+ * Invoices whose deposit address holds the full amount (status processing) at chain time `chainTime`,
+ * still payable, and not already carried by a sweep transaction at this deposit's version (its
+ * received total: a top-up makes a failed sweep worth trying again). Oldest pay-by first.
+ */
+export async function selectSweepableInvoices(db: Db, chain: string, chainTime: bigint, limit: number): Promise<{ invoice: InvoiceRecord; version: string }[]> {
+  const rows = await db.query<Row>(
+    `${SELECT_SQL.replace("SELECT * FROM", "SELECT x.*, d.received::text AS deposit_received FROM")} JOIN deposits d ON d.chain = x.chain AND d.invoice_id = x.invoice_id
+     WHERE x.chain = $1 AND d.status = 'processing' AND d.pay_by >= $2
+       AND NOT EXISTS (SELECT 1 FROM tx_journal_subjects s WHERE s.chain = d.chain AND s.subject_id = 'sweep:' || d.invoice_id AND s.subject_version = d.received::text)
+     ORDER BY d.pay_by, d.invoice_id LIMIT $3`,
+    [chain, chainTime.toString(), limit],
+  );
+  return rows.map((row) => ({ invoice: toRecord(row), version: String(row.deposit_received) }));
 }

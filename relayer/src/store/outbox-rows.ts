@@ -100,7 +100,7 @@ export async function merchantsOf(tx: Db, chain: string, addresses: readonly (st
  * A log reverted by a reorg and then mined again gets the next free incarnation of its id, so the
  * merchant hears of it again; a log seen twice without a reorg between never yields a second event.
  */
-export async function newDerivedEvents(tx: Db, chain: string, derived: readonly { event: DerivedEvent; origin: ChainEvent }[]): Promise<UnnumberedEvent[]> {
+export async function newDerivedEvents(tx: Db, chain: string, derived: readonly { event: DerivedEvent; origin: Pick<ChainEvent, "blockNumber" | "blockHash" | "logIndex"> }[]): Promise<UnnumberedEvent[]> {
   const ids = await freeIds(tx, derived.map(({ event, origin }) => (incarnation: number) => domainEventId(chain, origin.blockHash, origin.logIndex, event.type, incarnation)));
   const owners = await merchantsOf(tx, chain, derived.map(({ event }) => event.routeTo));
   const rows: UnnumberedEvent[] = [];

@@ -9,6 +9,8 @@ import type { TimeoutsRepository } from "../store/timeouts-repository.js";
 import { MAX_TIMEOUT_BATCH, buildTimeoutCall } from "./batch.js";
 import { createJournal } from "./journal.js";
 import { buildActionCall } from "./signed-actions.js";
+import { buildSweepCall, MAX_SWEEP_BATCH } from "./sweeps.js";
+import type { InvoiceRecord } from "../store/invoices-repository.js";
 
 export { enqueueSignedAction, type SignedActionInput } from "./signed-actions.js";
 
@@ -54,7 +56,7 @@ export interface TimeoutDriverOptions {
 
 export type TimeoutTickResult =
   | { kind: "follower" }
-  | { kind: "worked"; reconciled: number; timeoutTxs: number; escrows: number; actions: number; chainTime: number };
+  | { kind: "worked"; reconciled: number; timeoutTxs: number; escrows: number; sweepTxs: number; sweeps: number; actions: number; chainTime: number };
 
 export interface TimeoutDriver {
   readonly holder: string;
@@ -71,6 +73,13 @@ export interface TimeoutDriverParams {
   reader?: ChainReader;
   store: TimeoutsRepository;
   options: TimeoutDriverOptions;
+  /** Scan-to-pay: sweep deposit addresses that hold their invoice's amount through this router. */
+  sweeps?: {
+    /** The DepositRouter, lower-case hex. */
+    router: string;
+    /** Sweepable invoices at chain time, not carried by a live transaction, with their deposit version. */
+    list(chainTime: bigint, limit: number): Promise<{ invoice: InvoiceRecord; version: string }[]>;
+  };
 }
 
 /**
@@ -107,6 +116,16 @@ export function createTimeoutDriver(ctx: Context, params: TimeoutDriverParams): 
     return row ? { txs: 1, escrows: due.length } : { txs: 0, escrows: 0 };
   }
 
+  async function sendSweeps(chainTime: bigint): Promise<{ txs: number; sweeps: number }> {
+    if (!params.sweeps) return { txs: 0, sweeps: 0 };
+    const due = await params.sweeps.list(chainTime, MAX_SWEEP_BATCH);
+    if (due.length === 0) return { txs: 0, sweeps: 0 };
+    const subjects = due.map(({ invoice, version }) => ({ id: `sweep:${invoice.invoiceId}`, version }));
+    const row = await journal.submit("sweeps", buildSweepCall(params.sweeps.router, due.map((d) => d.invoice)), subjects);
+    if (row) log.info({ tx_id: row.id, invoices: due.length }, "Sweeping deposit addresses");
+    return row ? { txs: 1, sweeps: due.length } : { txs: 0, sweeps: 0 };
+  }
+
   async function sendActions(): Promise<number> {
     await store.requeueOrphanActions(chain);
     let sent = 0;
@@ -138,9 +157,10 @@ export function createTimeoutDriver(ctx: Context, params: TimeoutDriverParams): 
     const head = await writer.getChainTime();
     const before = BigInt(head.timestamp) - margin;
     const timeouts = await sendTimeouts(before);
+    const sweeps = await sendSweeps(BigInt(head.timestamp));
     const actions = await sendActions();
     await updateMetrics(before);
-    return { kind: "worked", reconciled, timeoutTxs: timeouts.txs, escrows: timeouts.escrows, actions, chainTime: head.timestamp };
+    return { kind: "worked", reconciled, timeoutTxs: timeouts.txs, escrows: timeouts.escrows, sweepTxs: sweeps.txs, sweeps: sweeps.sweeps, actions, chainTime: head.timestamp };
   }
 
   return {
@@ -153,7 +173,7 @@ export function createTimeoutDriver(ctx: Context, params: TimeoutDriverParams): 
         try {
           const result = await tick();
           failures = 0;
-          if (result.kind === "worked" && (result.timeoutTxs > 0 || result.actions > 0)) wait = 0;
+          if (result.kind === "worked" && (result.timeoutTxs > 0 || result.sweepTxs > 0 || result.actions > 0)) wait = 0;
         } catch (error) {
           if (!isRetryable(error)) log.error({ err: error }, "Timeout driver tick failed; retrying with backoff");
           else log.warn({ err: error }, "Timeout driver tick failed; retrying");

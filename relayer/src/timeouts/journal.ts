@@ -4,6 +4,7 @@ import { isRetryable } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import type { JournalRow, NewTx, SignedFields, TimeoutsRepository, TxKind, TxSubject } from "../store/timeouts-repository.js";
 import { timeoutOutcome } from "./batch.js";
+import { sweepOutcome } from "./sweeps.js";
 import { bumpedFees } from "./fees.js";
 
 export interface JournalOptions {
@@ -108,7 +109,7 @@ export function createJournal(params: { writer: ChainWriter; store: TimeoutsRepo
   }
 
   async function recordReceipt(row: JournalRow, receipt: TxReceipt, head: ChainHead): Promise<void> {
-    const outcome = row.kind === "timeouts" ? timeoutOutcome(row.to, row.data, receipt) : null;
+    const outcome = row.kind === "timeouts" ? timeoutOutcome(row.to, row.data, receipt) : row.kind === "sweeps" ? sweepOutcome(row.to, receipt) : null;
     if (!receipt.success) {
       await store.markFailed(row.id, "the transaction reverted", { actionFailed: true, outcome });
       log.warn({ tx_id: row.id, tx_hash: row.txHash, block: receipt.blockNumber }, "Transaction reverted");

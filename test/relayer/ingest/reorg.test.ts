@@ -21,6 +21,7 @@ function chainReader(head: number, forkAt: number, brokenParentAt?: number): Cha
     getHeadBlockNumber: async () => head,
     getBlock: async (n) => block(n),
     getLogs: async () => [],
+    call: async () => "0x",
     formatAddress: (hex) => hex,
     parseAddress: (display) => display,
     close: async () => undefined,

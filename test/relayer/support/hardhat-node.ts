@@ -28,12 +28,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts `hardhat node` on a free loopback port and waits until it answers JSON-RPC. */
-export async function startHardhatNode(): Promise<HardhatNode> {
+/** Starts `hardhat node` on a free loopback port and waits until it answers JSON-RPC. `chainId`: e.g. TRON's 728126428. */
+export async function startHardhatNode(options: { chainId?: number } = {}): Promise<HardhatNode> {
   const port = await freePort();
   // Tests run from the repository root (vitest.config.mts); this file is typed as CommonJS, so no import.meta.
   const cli = createRequire(join(process.cwd(), "package.json")).resolve("hardhat/internal/cli/cli");
-  const child: ChildProcess = spawn(process.execPath, [cli, "node", "--hostname", "127.0.0.1", "--port", String(port)], { stdio: "ignore" });
+  const child: ChildProcess = spawn(process.execPath, [cli, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+    stdio: "ignore",
+    env: options.chainId === undefined ? process.env : { ...process.env, HARDHAT_CHAIN_ID: String(options.chainId) },
+  });
   // A test runner killed mid-run (Ctrl-C, a closed pipe) skips afterAll: never leave a node behind.
   const killNode = () => child.kill("SIGKILL");
   process.once("exit", killNode);

@@ -45,7 +45,7 @@ export function checkoutRouter(ctx: Context, options: CheckoutOptions): Router {
     const loaded = await load(String(req.params.id));
     if (!loaded) return sendPage(res, 404, renderNotFound(t, lang));
     const json = invoiceToJson(loaded.invoice, loaded.chain, options.publicUrl);
-    const target = paymentUri({ kind: loaded.chain.kind, chainId: loaded.chain.chainId, token: json.token, amount: loaded.invoice.amount, checkoutUrl: json.checkoutUrl });
+    const target = json.deposit ? { uri: json.deposit.paymentUri, kind: "transfer" as const } : paymentUri({ kind: loaded.chain.kind, chainId: loaded.chain.chainId, token: json.token, amount: loaded.invoice.amount, checkoutUrl: json.checkoutUrl });
     const qr = await qrSvg(target.uri, t("checkout.qrLabel", { what: target.uri }));
     const state = await checkoutState(ctx.db, loaded);
     const checkoutPath = `/pay/${loaded.invoice.invoiceId}`;

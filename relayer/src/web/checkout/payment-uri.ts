@@ -1,5 +1,8 @@
 import QRCode from "qrcode";
+import { eip681Transfer } from "../../merchants/payment-uri.js";
 import { raw, type SafeHtml } from "../html.js";
+
+export { eip681Transfer };
 
 /**
  * What the checkout's QR code encodes.
@@ -21,10 +24,6 @@ export interface PaymentTarget {
   checkoutUrl: string;
 }
 
-/** EIP-681: `ethereum:<token>@<chainId>/transfer?address=<to>&uint256=<amount>`. */
-export function eip681Transfer(token: string, chainId: bigint, to: string, amount: bigint): string {
-  return `ethereum:${token}@${chainId}/transfer?address=${to}&uint256=${amount}`;
-}
 
 export function paymentUri(target: PaymentTarget): { uri: string; kind: "transfer" | "checkout" } {
   if (target.depositAddress && target.kind === "evm") {

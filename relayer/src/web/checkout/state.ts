@@ -5,8 +5,8 @@ import { selectInvoiceOwner, selectLatestChainTime } from "../../store/web-repos
 
 /**
  * The payer's view of an invoice: what the checkout page renders and what Server-Sent Events push.
- * Statuses paid_partial, paid_over and paid_late belong to deposit addresses (a plain transfer can
- * carry any amount at any time); the vault flow cannot produce them, so nothing maps to them yet.
+ * Statuses seen, paid_partial, paid_over and paid_late come from the invoice's deposit address (a plain
+ * transfer can carry any amount at any time); the wallet flow through the vault cannot produce them.
  */
 
 export type CheckoutStatus =
@@ -55,16 +55,19 @@ export async function loadCheckoutInvoice(db: Db, chains: Map<string, InvoiceCha
 }
 
 export function checkoutStatus(invoice: StoredInvoice): CheckoutStatus {
+  const deposit = invoice.deposit;
   switch (invoice.status) {
     case "created":
-      return "waiting";
+      if (deposit?.status === "processing") return "seen";
+      return deposit?.exception === "paid_partial" ? "paid_partial" : "waiting";
     case "paid":
       return invoice.escrow?.status === "disputed" ? "disputed" : "confirmed";
     case "settled":
-      return "settled";
+      return deposit?.exception === "paid_over" ? "paid_over" : "settled";
     case "refunded":
       return "refunded";
     case "expired":
+      if (deposit?.exception === "paid_late" || deposit?.exception === "paid_partial") return deposit.exception;
       return "expired";
     case "cancelled":
       return "cancelled";

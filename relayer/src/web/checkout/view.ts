@@ -41,6 +41,20 @@ function details(input: CheckoutViewInput): SafeHtml {
 </dl>`;
 }
 
+/** Scan-to-pay: the invoice's own address, for a plain transfer from any wallet or exchange. */
+function depositAddress(input: CheckoutViewInput): SafeHtml {
+  const { invoice, chain } = input.loaded;
+  if (!invoice.deposit) return html``;
+  const { t } = input;
+  const address = chain.formatAddress(invoice.deposit.depositAddress);
+  const received = invoice.deposit.received > 0n ? html`<p id="deposit-received">${t("checkout.depositReceived", { amount: formatUnits(invoice.deposit.received) })}</p>` : html``;
+  return html`<div class="deposit">
+  <p>${t("checkout.depositAddress", { amount: formatUnits(invoice.amount) })}<br><code class="addr" id="deposit-address">${address}</code> ${copyButton(address, t("checkout.copyAddress"))}</p>
+  <p class="note">${t("checkout.depositNote")}</p>
+  ${received}
+</div>`;
+}
+
 function paySection(input: CheckoutViewInput): SafeHtml {
   const { invoice, chain } = input.loaded;
   const { t } = input;
@@ -49,6 +63,7 @@ function paySection(input: CheckoutViewInput): SafeHtml {
   return html`<section id="pay" aria-labelledby="pay-heading" ${input.state.status === "waiting" ? "" : html`hidden`}>
   <h2 id="pay-heading">${t("checkout.payWithWallet")}</h2>
   <figure class="qr-box">${input.qr}<figcaption>${qrText}</figcaption></figure>
+  ${depositAddress(input)}
   <p>${t("checkout.vault")}:<br><code class="addr" id="vault">${vault}</code> ${copyButton(vault, t("checkout.copyAddress"))}</p>
   <p class="warning">${t("checkout.vaultWarning")}</p>
   <div id="wallet" hidden>
