@@ -140,7 +140,7 @@ export class OrderTransitionError extends Error {
     readonly input: OrderInput["type"],
     readonly hint: string,
   ) {
-    super(`Order is ${status}: ${input} does not apply`);
+    super(`Order is ${status}: ${input} does not apply. ${hint}`);
   }
 }
 

@@ -43,7 +43,7 @@ const conflict = { 409: { description: "Not possible in the order's current stat
 
 /** Domain errors to problems that keep their hints (the generic mapping drops them). */
 function toP2pProblem(error: unknown): unknown {
-  if (error instanceof OrderTransitionError) return new Problem(409, `${error.message}. ${error.hint}`, { slug: "order-state-conflict", hints: [error.hint] });
+  if (error instanceof OrderTransitionError) return new Problem(409, error.message, { slug: "order-state-conflict", hints: [error.hint] });
   if (error instanceof P2pForbiddenError) return new Problem(403, error.message, { slug: "forbidden", title: "Forbidden", hints: error.hints });
   if (error instanceof P2pRiskRefusedError) return new Problem(422, error.message, { slug: "risk-refused", hints: error.hints });
   if (error instanceof InvalidInputError || error instanceof NotFoundError) return error;
