@@ -7,7 +7,7 @@
  *   double_reservations                 counted from the store afterwards by an independent SQL check
  *   matched, unmatchable, batches, batch_p50_ms, batch_p99_ms, rss_mb
  *   concurrent.orders_per_s, concurrent.double_reservations, concurrent.matched, concurrent.unmatchable, concurrent.retried
- * Run: npm run bench:matching (BENCH_ACCEPTORS=1000 BENCH_ORDERS=10000 BENCH_BATCH=250 by default).
+ * Run: npm run bench:matching (BENCH_ACCEPTORS=1000 BENCH_ORDERS=10000 BENCH_BATCH=500 by default).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -28,7 +28,7 @@ const env = (name: string, fallback: number) => {
 };
 const ACCEPTORS = env("BENCH_ACCEPTORS", 1_000);
 const ORDERS = env("BENCH_ORDERS", 10_000);
-const BATCH = env("BENCH_BATCH", 250);
+const BATCH = env("BENCH_BATCH", 500);
 const TARGET_ORDERS_PER_S = 1_000;
 const USDT = 1_000_000n;
 const METHODS = ["sepa", "revolut", "wise", "pix", "upi"];

@@ -65,19 +65,33 @@ export interface OrderToMatch {
   excluded: string[];
 }
 
-/** Why an acceptor may not take the order, or null when it may. Checked in this order. */
-export function rejection(order: OrderToMatch, c: Candidate, available: Available): RejectionReason | null {
+/**
+ * The rules that depend only on the acceptor and the order's method and currency: the engine sorts
+ * acceptors into buckets by them once per batch, so each order only walks the acceptors that can
+ * possibly take it (the counts of the others still reach the audit log).
+ */
+export function staticRejection(c: Candidate, fiatMethod: string, fiatCurrency: string): RejectionReason | null {
   if (!c.online) return "offline";
   if (c.blocked) return "blocklisted";
-  if (order.excluded.includes(c.acceptorId)) return "excluded";
-  if (!c.fiatMethods.includes(order.fiatMethod)) return "method";
-  if (!c.fiatCurrencies.includes(order.fiatCurrency) || c.rates[order.fiatCurrency] === undefined) return "currency";
+  if (!c.fiatMethods.includes(fiatMethod)) return "method";
+  if (!c.fiatCurrencies.includes(fiatCurrency) || c.rates[fiatCurrency] === undefined) return "currency";
+  return null;
+}
+
+/** Why an acceptor may not take the order, or null when it may. Checked in this order. */
+export function rejection(order: OrderToMatch, c: Candidate, available: Available): RejectionReason | null {
+  return staticRejection(c, order.fiatMethod, order.fiatCurrency) ?? dynamicRejection(order, c, available.get(liquidityKey(c.chain, c.address, order.token)) ?? 0n);
+}
+
+/** The rules that change with the order's amount and the acceptor's usage; `free` is its available liquidity. */
+function dynamicRejection(order: OrderToMatch, c: Candidate, free: bigint): RejectionReason | null {
+  if (order.excluded.length > 0 && order.excluded.includes(c.acceptorId)) return "excluded";
   if (order.amount < c.minAmount) return "below_min_amount";
   if (order.amount > c.maxAmount) return "above_max_amount";
   if (c.dayVolume + order.amount > c.dailyLimit) return "daily_limit";
   if (c.openOrders >= c.maxOpenOrders) return "max_open_orders";
   if (c.hourOrders >= c.maxOrdersPerHour) return "hourly_velocity";
-  if (order.kind === "deposit" && (available.get(liquidityKey(c.chain, c.address, order.token)) ?? 0n) < order.amount) return "insufficient_liquidity";
+  if (order.kind === "deposit" && free < order.amount) return "insufficient_liquidity";
   return null;
 }
 
@@ -94,11 +108,10 @@ export const completionScore = (c: Pick<Candidate, "completedCount" | "failedCou
  * the acceptor receives tokens, so liquidity says nothing: the completion score alone.
  */
 export function weightOf(order: OrderToMatch, c: Candidate, available: Available): number {
-  const score = completionScore(c);
-  if (order.kind === "withdrawal") return score;
-  const free = available.get(liquidityKey(c.chain, c.address, order.token)) ?? 0n;
-  return Number(free) * score;
+  return weightWith(order, c, available.get(liquidityKey(c.chain, c.address, order.token)) ?? 0n);
 }
+
+const weightWith = (order: OrderToMatch, c: Candidate, free: bigint) => (order.kind === "withdrawal" ? completionScore(c) : Number(free) * completionScore(c));
 
 export interface Choice {
   acceptor: Candidate | null;
@@ -109,19 +122,27 @@ export interface Choice {
   rejectionExamples: [string, RejectionReason][];
 }
 
+/** Rejections already known before walking the candidates (the bucket's static ones). */
+export interface KnownRejections {
+  counts: ReadonlyMap<RejectionReason, number>;
+  examples: readonly [string, RejectionReason][];
+}
+
 /** Weighted choice among the eligible candidates (in the given order) with one draw in [0, 1). */
-export function choose(order: OrderToMatch, candidates: readonly Candidate[], available: Available, draw: number): Choice {
+export function choose(order: OrderToMatch, candidates: readonly Candidate[], available: Available, draw: number, known?: KnownRejections): Choice {
   const eligible: { acceptorId: string; weight: number; candidate: Candidate }[] = [];
-  const rejections = new Map<RejectionReason, number>();
-  const rejectionExamples: [string, RejectionReason][] = [];
+  const rejections = new Map<RejectionReason, number>(known?.counts);
+  const rejectionExamples: [string, RejectionReason][] = [...(known?.examples ?? [])];
   for (const c of candidates) {
-    const reason = rejection(order, c, available);
+    // Candidates of a bucket (`known` given) passed the static rules already.
+    const free = order.kind === "deposit" ? (available.get(liquidityKey(c.chain, c.address, order.token)) ?? 0n) : 0n;
+    const reason = (known ? null : staticRejection(c, order.fiatMethod, order.fiatCurrency)) ?? dynamicRejection(order, c, free);
     if (reason) {
       rejections.set(reason, (rejections.get(reason) ?? 0) + 1);
       if (rejectionExamples.length < AUDIT_MAX_REJECTIONS) rejectionExamples.push([c.acceptorId, reason]);
       continue;
     }
-    eligible.push({ acceptorId: c.acceptorId, weight: weightOf(order, c, available), candidate: c });
+    eligible.push({ acceptorId: c.acceptorId, weight: weightWith(order, c, free), candidate: c });
   }
   const totalWeight = eligible.reduce((sum, e) => sum + e.weight, 0);
   let acceptor: Candidate | null = null;
@@ -154,7 +175,7 @@ export function book(order: OrderToMatch, c: Candidate, available: Available): v
 
 /** What the audit log keeps of a choice: the heaviest candidates, totals, rejection counts and examples. */
 export function auditDetail(choice: Choice): Record<string, unknown> {
-  const top = [...choice.candidates].sort((a, b) => b.weight - a.weight || (a.acceptorId < b.acceptorId ? -1 : 1)).slice(0, AUDIT_MAX_CANDIDATES);
+  const top = heaviest(choice.candidates, AUDIT_MAX_CANDIDATES);
   return {
     candidates: top.map((c) => [c.acceptorId, round(c.weight)]),
     candidateCount: choice.candidates.length,
@@ -163,6 +184,19 @@ export function auditDetail(choice: Choice): Record<string, unknown> {
     rejections: Object.fromEntries(choice.rejections),
     rejectionExamples: choice.rejectionExamples,
   };
+}
+
+/** The n heaviest, heaviest first: one pass with a small sorted list instead of sorting them all. */
+function heaviest(items: readonly { acceptorId: string; weight: number }[], n: number): { acceptorId: string; weight: number }[] {
+  const top: { acceptorId: string; weight: number }[] = [];
+  for (const item of items) {
+    if (top.length === n && item.weight <= top[n - 1]!.weight) continue;
+    let i = top.length;
+    while (i > 0 && top[i - 1]!.weight < item.weight) i--;
+    top.splice(i, 0, item);
+    if (top.length > n) top.pop();
+  }
+  return top;
 }
 
 const round = (x: number) => Number(x.toPrecision(6));
