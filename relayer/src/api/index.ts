@@ -14,6 +14,8 @@ import { invoiceRoutes } from "./routes/invoices.js";
 import { operationsRouter, type Readiness } from "./routes/operations.js";
 import { mountRoutes, problemErrorHandler, type RouteSpec } from "./routes/route.js";
 import { webhookRoutes } from "./routes/webhooks.js";
+import { p2pRoutes } from "./routes/p2p.js";
+import { createAcceptorRegistry, createP2pOrders, type ReservationPort, type UserLimits } from "../p2p/index.js";
 import { createWeb } from "../web/index.js";
 
 export type { Readiness };
@@ -45,6 +47,8 @@ export interface ApiOptions {
   /** API keys this relayer issues: sk_live_ in production, sk_test_ locally. Default: "live". */
   apiKeyMode?: "live" | "test";
   clock?: () => Date;
+  /** P2P: where accepted orders and confirmations are queued for the chain, and per-user limits. */
+  p2p?: { reservations?: ReservationPort; userLimits?: UserLimits };
 }
 
 export function createApi(ctx: Context, options: ApiOptions): express.Express {
@@ -59,6 +63,10 @@ export function createApi(ctx: Context, options: ApiOptions): express.Express {
     ...escrowActionRoutes(ctx, chains),
     ...webhookRoutes(options.webhooks),
     ...accountRoutes(merchants, options.apiKeyMode ?? "live"),
+    ...p2pRoutes(
+      createAcceptorRegistry(ctx, { chains, apiKeyMode: options.apiKeyMode ?? "live" }),
+      createP2pOrders(ctx, { chains, ...options.p2p, ...(options.clock ? { clock: options.clock } : {}) }),
+    ),
   ];
   const openApi = buildOpenApiDocument(specs, { serverUrl: publicUrl, version: API_VERSION });
   const logger = ctx.logger.child({ module: "api" });

@@ -1,0 +1,213 @@
+import type { OrderKind } from "../domain/p2p-order.js";
+
+/**
+ * Which acceptors may take an order, how much each weighs, and the weighted random choice. Pure and
+ * deterministic: the same candidates, usage and random draw give the same choice (the engine's
+ * seed fixes the draws).
+ */
+
+/** Audit entries keep this many of the heaviest candidates (the totals are always kept). */
+export const AUDIT_MAX_CANDIDATES = 20;
+/** ...and this many example rejections (the counts by reason are always kept). */
+export const AUDIT_MAX_REJECTIONS = 10;
+
+export type RejectionReason =
+  | "offline"
+  | "excluded"
+  | "below_min_amount"
+  | "above_max_amount"
+  | "daily_limit"
+  | "insufficient_liquidity"
+  | "method"
+  | "currency"
+  | "blocklisted"
+  | "max_open_orders"
+  | "hourly_velocity";
+
+/** An acceptor as the engine sees it: terms plus usage at the time of the batch. */
+export interface Candidate {
+  acceptorId: string;
+  platformId: string;
+  chain: string;
+  address: string;
+  minAmount: bigint;
+  maxAmount: bigint;
+  dailyLimit: bigint;
+  maxOpenOrders: number;
+  maxOrdersPerHour: number;
+  fiatMethods: string[];
+  fiatCurrencies: string[];
+  rates: Record<string, string>;
+  online: boolean;
+  autoAccept: boolean;
+  completedCount: number;
+  failedCount: number;
+  blocked: boolean;
+  /** Usage, updated in memory as the batch assigns orders. */
+  dayVolume: bigint;
+  openOrders: number;
+  hourOrders: number;
+}
+
+/** free - reserved of a desk account per token, keyed "chain:address:token"; updated as orders are assigned. */
+export type Available = Map<string, bigint>;
+export const liquidityKey = (chain: string, address: string, token: string) => `${chain}:${address}:${token}`;
+
+export interface OrderToMatch {
+  orderId: string;
+  platformId: string;
+  kind: OrderKind;
+  chain: string;
+  token: string;
+  amount: bigint;
+  fiatCurrency: string;
+  fiatMethod: string;
+  excluded: string[];
+}
+
+/**
+ * The rules that depend only on the acceptor and the order's method and currency: the engine sorts
+ * acceptors into buckets by them once per batch, so each order only walks the acceptors that can
+ * possibly take it (the counts of the others still reach the audit log).
+ */
+export function staticRejection(c: Candidate, fiatMethod: string, fiatCurrency: string): RejectionReason | null {
+  if (!c.online) return "offline";
+  if (c.blocked) return "blocklisted";
+  if (!c.fiatMethods.includes(fiatMethod)) return "method";
+  if (!c.fiatCurrencies.includes(fiatCurrency) || c.rates[fiatCurrency] === undefined) return "currency";
+  return null;
+}
+
+/** Why an acceptor may not take the order, or null when it may. Checked in this order. */
+export function rejection(order: OrderToMatch, c: Candidate, available: Available): RejectionReason | null {
+  return staticRejection(c, order.fiatMethod, order.fiatCurrency) ?? dynamicRejection(order, c, available.get(liquidityKey(c.chain, c.address, order.token)) ?? 0n);
+}
+
+/** The rules that change with the order's amount and the acceptor's usage; `free` is its available liquidity. */
+function dynamicRejection(order: OrderToMatch, c: Candidate, free: bigint): RejectionReason | null {
+  if (order.excluded.length > 0 && order.excluded.includes(c.acceptorId)) return "excluded";
+  if (order.amount < c.minAmount) return "below_min_amount";
+  if (order.amount > c.maxAmount) return "above_max_amount";
+  if (c.dayVolume + order.amount > c.dailyLimit) return "daily_limit";
+  if (c.openOrders >= c.maxOpenOrders) return "max_open_orders";
+  if (c.hourOrders >= c.maxOrdersPerHour) return "hourly_velocity";
+  if (order.kind === "deposit" && free < order.amount) return "insufficient_liquidity";
+  return null;
+}
+
+/**
+ * Completion record with a prior of one success and one failure: a new acceptor scores 0.5, one
+ * with 99 releases and 1 failure about 0.98, so a bad record costs real share without ever
+ * excluding anybody outright (the limits do that).
+ */
+export const completionScore = (c: Pick<Candidate, "completedCount" | "failedCount">) => (c.completedCount + 1) / (c.completedCount + c.failedCount + 2);
+
+/**
+ * Deposit: available liquidity (in whole-token-ish float units; weights need no precision) times
+ * the completion score, so deep and reliable acceptors get proportionally more orders. Withdrawal:
+ * the acceptor receives tokens, so liquidity says nothing: the completion score alone.
+ */
+export function weightOf(order: OrderToMatch, c: Candidate, available: Available): number {
+  return weightWith(order, c, available.get(liquidityKey(c.chain, c.address, order.token)) ?? 0n);
+}
+
+const weightWith = (order: OrderToMatch, c: Candidate, free: bigint) => (order.kind === "withdrawal" ? completionScore(c) : Number(free) * completionScore(c));
+
+export interface Choice {
+  acceptor: Candidate | null;
+  candidates: { acceptorId: string; weight: number }[];
+  totalWeight: number;
+  draw: number;
+  rejections: Map<RejectionReason, number>;
+  rejectionExamples: [string, RejectionReason][];
+}
+
+/** Rejections already known before walking the candidates (the bucket's static ones). */
+export interface KnownRejections {
+  counts: ReadonlyMap<RejectionReason, number>;
+  examples: readonly [string, RejectionReason][];
+}
+
+/** Weighted choice among the eligible candidates (in the given order) with one draw in [0, 1). */
+export function choose(order: OrderToMatch, candidates: readonly Candidate[], available: Available, draw: number, known?: KnownRejections): Choice {
+  const eligible: { acceptorId: string; weight: number; candidate: Candidate }[] = [];
+  const rejections = new Map<RejectionReason, number>(known?.counts);
+  const rejectionExamples: [string, RejectionReason][] = [...(known?.examples ?? [])];
+  for (const c of candidates) {
+    // Candidates of a bucket (`known` given) passed the static rules already.
+    const free = order.kind === "deposit" ? (available.get(liquidityKey(c.chain, c.address, order.token)) ?? 0n) : 0n;
+    const reason = (known ? null : staticRejection(c, order.fiatMethod, order.fiatCurrency)) ?? dynamicRejection(order, c, free);
+    if (reason) {
+      rejections.set(reason, (rejections.get(reason) ?? 0) + 1);
+      if (rejectionExamples.length < AUDIT_MAX_REJECTIONS) rejectionExamples.push([c.acceptorId, reason]);
+      continue;
+    }
+    eligible.push({ acceptorId: c.acceptorId, weight: weightWith(order, c, free), candidate: c });
+  }
+  const totalWeight = eligible.reduce((sum, e) => sum + e.weight, 0);
+  let acceptor: Candidate | null = null;
+  if (eligible.length > 0) {
+    // A zero total (every eligible acceptor with a zero weight) cannot happen for deposits (liquidity
+    // >= amount > 0) nor withdrawals (score > 0); pick uniformly then, rather than nobody.
+    let point = totalWeight > 0 ? draw * totalWeight : draw * eligible.length;
+    acceptor = eligible[eligible.length - 1]!.candidate;
+    for (const e of eligible) {
+      point -= totalWeight > 0 ? e.weight : 1;
+      if (point < 0) {
+        acceptor = e.candidate;
+        break;
+      }
+    }
+  }
+  return { acceptor, candidates: eligible.map(({ acceptorId, weight }) => ({ acceptorId, weight })), totalWeight, draw, rejections, rejectionExamples };
+}
+
+/** Books an assignment into the in-memory usage so the rest of the batch sees it. */
+export function book(order: OrderToMatch, c: Candidate, available: Available): void {
+  c.dayVolume += order.amount;
+  c.openOrders += 1;
+  c.hourOrders += 1;
+  if (order.kind === "deposit") {
+    const key = liquidityKey(c.chain, c.address, order.token);
+    available.set(key, (available.get(key) ?? 0n) - order.amount);
+  }
+}
+
+/** What the audit log keeps of a choice: the heaviest candidates, totals, rejection counts and examples. */
+export function auditDetail(choice: Choice): Record<string, unknown> {
+  const top = heaviest(choice.candidates, AUDIT_MAX_CANDIDATES);
+  return {
+    candidates: top.map((c) => [c.acceptorId, round(c.weight)]),
+    candidateCount: choice.candidates.length,
+    totalWeight: round(choice.totalWeight),
+    draw: round(choice.draw),
+    rejections: Object.fromEntries(choice.rejections),
+    rejectionExamples: choice.rejectionExamples,
+  };
+}
+
+/** The n heaviest, heaviest first: one pass with a small sorted list instead of sorting them all. */
+function heaviest(items: readonly { acceptorId: string; weight: number }[], n: number): { acceptorId: string; weight: number }[] {
+  const top: { acceptorId: string; weight: number }[] = [];
+  for (const item of items) {
+    if (top.length === n && item.weight <= top[n - 1]!.weight) continue;
+    let i = top.length;
+    while (i > 0 && top[i - 1]!.weight < item.weight) i--;
+    top.splice(i, 0, item);
+    if (top.length > n) top.pop();
+  }
+  return top;
+}
+
+const round = (x: number) => Number(x.toPrecision(6));
+
+/** Fiat for `amount` token units at `rate` fiat per whole token, rounded half up to `fiatDecimals`. */
+export function fiatAmount(amount: bigint, tokenDecimals: number, rate: string, fiatDecimals = 2): string {
+  const [whole, fraction = ""] = rate.split(".");
+  const rateUnits = BigInt(`${whole}${fraction}`);
+  const denominator = 10n ** BigInt(tokenDecimals + fraction.length);
+  const scaled = amount * rateUnits * 10n ** BigInt(fiatDecimals);
+  const minor = (scaled * 2n + denominator) / (denominator * 2n);
+  const text = minor.toString().padStart(fiatDecimals + 1, "0");
+  return fiatDecimals === 0 ? text : `${text.slice(0, -fiatDecimals)}.${text.slice(-fiatDecimals)}`;
+}
