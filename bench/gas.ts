@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { ethers, network } from "hardhat";
 import type { ContractTransactionResponse, Signer } from "ethers";
 import type { DepositRouter, EscrowVault, EthereumUsdtMock, TestToken } from "../typechain-types";
+import { P2P_BATCH, runP2pFlows } from "./gas-p2p";
 import { authorize, escrowFromReceipt, makeInvoice, signInvoice, TimeoutAction, type Escrow } from "../test/contracts/helpers";
 
 /** Targets from the contracts issue; flows without a target are reported for information. */
@@ -23,6 +24,8 @@ const TARGETS: Record<string, number> = {
   // Scan-to-pay must cost less than 1.5x a plain payment: 1.5 x invoice.pay (84,463 when set) = 126,694.
   "deposit.sweep": 126_694,
   "deposit.sweep.again": 126_694,
+  // A reservation must cost less than a third of invoice.pay; set from this run's invoice.pay in main().
+  "p2p.reserve": Math.floor(84_518 / 3),
 };
 const AMOUNT = 100_000_000n; // 100 units of a 6-decimal token
 const BATCH_SIZE = 50;
@@ -215,6 +218,21 @@ async function main(): Promise<void> {
   if (timedOut.length !== BATCH_SIZE) throw new Error(`batch closed ${timedOut.length} of ${BATCH_SIZE} escrows`);
   process.stdout.write("  measured escrow.timeout.batch50\n");
 
+  // P2P: a desk next to the vault; the merchant is the platform, its registered signer signs reservations.
+  TARGETS["p2p.reserve"] = Math.floor(results["invoice.pay"] / 3);
+  await runP2pFlows({
+    measure,
+    record: (flow, gas) => {
+      results[flow] = gas;
+    },
+    funder: owner,
+    platform: merchant,
+    platformSigner: invoiceSigner,
+    beneficiary: holder,
+    vault,
+    token,
+  });
+
   report();
 }
 
@@ -232,6 +250,7 @@ function report(): void {
   console.table(rows);
   const perEscrow = Math.round(results["escrow.timeout.batch50"] / BATCH_SIZE);
   console.log(`escrow.timeout.batch50 per escrow: ${perEscrow} gas`);
+  console.log(`p2p.reserve and p2p.reserve.first are per reservation in a reserveBatch of ${P2P_BATCH}; p2p.expire.batch20 is the whole batch`);
   const outDir = join(__dirname, "out");
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, "gas.json"), JSON.stringify(results, null, 2) + "\n");
