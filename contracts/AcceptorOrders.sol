@@ -39,6 +39,9 @@ abstract contract AcceptorOrders is AcceptorLiquidity, TypedDataDomain {
     uint256 private constant _RESERVATION_ENCODED_SIZE = 12 * 32;
     /// @dev r, s and v.
     uint256 private constant _ECDSA_SIGNATURE_LENGTH = 65;
+    /// @dev The lowest bit of a slot word tells a closed slot (1) from an open order (0), so that no
+    /// reservation can overwrite an open order whatever `previous` it states. Hashes keep 255 bits.
+    uint256 private constant _CLOSED_BIT = 1;
 
     /// @dev The last platform whose vault invoice signer was read, so that a batch of one platform's
     /// reservations asks the vault once.
@@ -55,7 +58,7 @@ abstract contract AcceptorOrders is AcceptorLiquidity, TypedDataDomain {
     /// @dev Caller: anyone with the platform's (or its invoice signer's) signature over the reservation;
     /// or the platform or its signer itself with an empty signature. Moves no tokens. Works while deposits are
     /// paused (no money comes in). Reverts with {WrongOrderKind}, {ZeroAmount}, {ZeroAddress},
-    /// {RecipientIsDesk}, {OrderIsDisputed}, {DeadlinePassed}, {ArbiterConflict}, {SlotMismatch},
+    /// {RecipientIsDesk}, {OrderIsDisputed}, {DeadlinePassed}, {ArbiterConflict}, {SlotMismatch}, {SlotOccupied},
     /// {InvalidPlatformSignature}, {PlatformNotTrusted} or {InsufficientFreeBalance}.
     /// @param order The order; `kind` Deposit, `disputedAt` zero, `deadline` in the future.
     /// @param slot The acceptor's slot to use (the relayer keeps a free list).
@@ -208,21 +211,22 @@ abstract contract AcceptorOrders is AcceptorLiquidity, TypedDataDomain {
         return _slots[acceptor][slot];
     }
 
-    /// @notice The word a slot holds while `order` is open: keccak256(abi.encode(order)).
+    /// @notice The word a slot holds while `order` is open: keccak256(abi.encode(order)) with the lowest bit
+    /// cleared (a set lowest bit marks a closed slot).
     function hashOrder(Order calldata order) public pure returns (bytes32 orderHash) {
         // Hashing the struct's calldata words directly skips abi.encode's copy-and-clean pass. A
         // non-canonical encoding (dirty high bits) hashes differently and so is refused as not open.
         assembly ("memory-safe") {
             let ptr := mload(0x40)
             calldatacopy(ptr, order, _ORDER_ENCODED_SIZE)
-            orderHash := keccak256(ptr, _ORDER_ENCODED_SIZE)
+            orderHash := and(keccak256(ptr, _ORDER_ENCODED_SIZE), not(_CLOSED_BIT))
         }
     }
 
     /// @notice The word a slot keeps once the order whose last hash was `orderHash` closed:
-    /// keccak256(abi.encode(orderHash)). Never zero and never an open order's hash (other preimage length).
+    /// keccak256(abi.encode(orderHash)) with the lowest bit set. Never zero, never an open order's hash.
     function tombstoneOf(bytes32 orderHash) public pure returns (bytes32) {
-        return keccak256(abi.encode(orderHash));
+        return keccak256(abi.encode(orderHash)) | bytes32(_CLOSED_BIT);
     }
 
     /// @notice The last second at which `order` cannot be expired yet.
@@ -309,7 +313,7 @@ abstract contract AcceptorOrders is AcceptorLiquidity, TypedDataDomain {
         // Update and emit
         Order memory updated = order;
         updated.disputedAt = uint48(block.timestamp);
-        _slots[order.acceptor][slot] = keccak256(abi.encode(updated));
+        _slots[order.acceptor][slot] = _hashUpdated(updated);
         emit OrderDisputed(order.orderId, order.acceptor, slot, caller, updated.disputedAt);
     }
 
@@ -344,7 +348,7 @@ abstract contract AcceptorOrders is AcceptorLiquidity, TypedDataDomain {
         // Update and emit
         Order memory updated = order;
         updated.deadline = newDeadline;
-        _slots[order.acceptor][slot] = keccak256(abi.encode(updated));
+        _slots[order.acceptor][slot] = _hashUpdated(updated);
         emit OrderDeadlineExtended(order.orderId, order.acceptor, slot, newDeadline);
     }
 
@@ -383,6 +387,10 @@ abstract contract AcceptorOrders is AcceptorLiquidity, TypedDataDomain {
         bytes32 actual = _slots[order.acceptor][slot];
         if (actual != previous) {
             return _fail(strict, abi.encodeWithSelector(SlotMismatch.selector, order.acceptor, slot, previous, actual));
+        }
+        // Stating an open order's hash as `previous` must not overwrite it (and lose its amount).
+        if (actual != bytes32(0) && uint256(actual) & _CLOSED_BIT == 0) {
+            return _fail(strict, abi.encodeWithSelector(SlotOccupied.selector, order.acceptor, slot));
         }
         if (!_isPlatformAuthorization(order, platformSignature, cache)) {
             return _fail(strict, abi.encodeWithSelector(InvalidPlatformSignature.selector, order.orderId));
@@ -445,6 +453,11 @@ abstract contract AcceptorOrders is AcceptorLiquidity, TypedDataDomain {
             calldatacopy(add(ptr, 0x20), order, _RESERVATION_ENCODED_SIZE)
             structHash := keccak256(ptr, add(0x20, _RESERVATION_ENCODED_SIZE))
         }
+    }
+
+    /// @dev {hashOrder} of an order changed in memory (disputed or extended).
+    function _hashUpdated(Order memory updated) private pure returns (bytes32) {
+        return keccak256(abi.encode(updated)) & ~bytes32(_CLOSED_BIT);
     }
 
     /// @dev Reverts with `error` when `strict`, else returns its selector.

@@ -4,8 +4,8 @@ pragma solidity 0.8.29;
 /// @title IAcceptorDesk
 /// @notice Types, events and errors of the acceptor desk: the contract that holds acceptors' USDT
 /// liquidity and the peer-to-peer (P2P) orders reserved on it.
-/// @dev An order is stored as one word in one of its acceptor's slots: keccak256(abi.encode(Order))
-/// while open, a non-zero tombstone once closed. Callers pass the struct back in full with every action;
+/// @dev An order is stored as one word in one of its acceptor's slots: keccak256(abi.encode(Order)) with
+/// the lowest bit cleared while open, a non-zero tombstone with the lowest bit set once closed. Callers pass the struct back in full with every action;
 /// the desk checks it against the slot. The events carry every field an indexer needs.
 interface IAcceptorDesk {
     /// @notice Which way the money goes.
@@ -147,6 +147,8 @@ interface IAcceptorDesk {
     error InsufficientFreeBalance(address acceptor, address token, uint256 available, uint256 required);
     /// @notice The slot does not hold what the reservation states (`previous`): taken, or already used.
     error SlotMismatch(address acceptor, uint256 slot, bytes32 expected, bytes32 actual);
+    /// @notice The slot holds an open order: a reservation can only go into an unused or closed slot.
+    error SlotOccupied(address acceptor, uint256 slot);
     /// @notice The order struct does not match its slot: wrong fields, or not open.
     error OrderNotOpen(bytes32 orderId, address acceptor, uint256 slot);
     /// @notice The order is of the other kind than the function handles.

@@ -3,7 +3,7 @@
  * one definition of the EIP-712 types so that every signer agrees with the typehashes in
  * contracts/AcceptorOrders.sol and contracts/AcceptorDesk.sol.
  */
-import { AbiCoder, keccak256, type TypedDataDomain } from "ethers";
+import { AbiCoder, keccak256, toBeHex, type TypedDataDomain } from "ethers";
 import { maskChainId } from "./vault-typed-data";
 
 /** Order kinds, as the Solidity enum numbers them. */
@@ -79,17 +79,24 @@ export type DeskActionKind = keyof typeof DESK_ACTION_TYPES;
 
 const ORDER_TUPLE = `tuple(${ORDER_FIELDS.map((f) => f.type).join(",")})`;
 
-/** What a slot holds while `order` is open: keccak256(abi.encode(order)), as AcceptorOrders.hashOrder. */
+/** The lowest bit of a slot word: set once the slot's order closed, clear while it is open. */
+const CLOSED_BIT = 1n;
+
+/** What a slot holds while `order` is open: keccak256(abi.encode(order)) with the lowest bit cleared, as AcceptorOrders.hashOrder. */
 export function hashOrder(order: Order): string {
-  return keccak256(
+  return clearClosedBit(keccak256(
     AbiCoder.defaultAbiCoder().encode(
       [ORDER_TUPLE],
       [[order.orderId, order.kind, order.token, order.acceptor, order.platform, order.beneficiary, order.arbiter, order.amount, order.deadline, order.disputedAt]],
     ),
-  );
+  ));
+}
+
+function clearClosedBit(word: string): string {
+  return toBeHex(BigInt(word) & ~CLOSED_BIT, 32);
 }
 
 /** What a slot keeps once the order whose last hash was `orderHash` closed, as AcceptorOrders.tombstoneOf. */
 export function tombstoneOf(orderHash: string): string {
-  return keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32"], [orderHash]));
+  return toBeHex(BigInt(keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32"], [orderHash]))) | CLOSED_BIT, 32);
 }

@@ -134,6 +134,17 @@ describe("AcceptorDesk reservations", function () {
         .withArgs(f.acceptor.address, 0n, ZERO, hashOrder(first));
     });
 
+    it("reverts with SlotOccupied when the signer states the open order's hash as previous", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      const first = await placeOrder(f, await makeOrder(f));
+      const second = await makeOrder(f);
+      const sig = await signReservation(f.desk, f.signerKey, second, 0n, hashOrder(first));
+      await expect(f.desk.reserve(second, 0n, hashOrder(first), sig))
+        .to.be.revertedWithCustomError(f.desk, "SlotOccupied")
+        .withArgs(f.acceptor.address, 0n);
+      expect(await f.desk.orderSlot(f.acceptor.address, 0n)).to.equal(hashOrder(first));
+    });
+
     it("recycles a closed slot: a new reservation states the tombstone", async function () {
       const f = await loadFixture(deployDeskFixture);
       const first = await placeOrder(f, await makeOrder(f));
