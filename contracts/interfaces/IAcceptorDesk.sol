@@ -4,9 +4,9 @@ pragma solidity 0.8.29;
 /// @title IAcceptorDesk
 /// @notice Types, events and errors of the acceptor desk: the contract that holds acceptors' USDT
 /// liquidity and the peer-to-peer (P2P) orders reserved on it.
-/// @dev An order is stored as one word in one of its acceptor's slots: keccak256(abi.encode(Order)) with
-/// the lowest bit cleared while open, a non-zero tombstone with the lowest bit set once closed. Callers
-/// pass the struct back in full with every action; the desk checks it against the slot. The events carry every field an indexer needs.
+/// @dev An order is stored as one word in one of its acceptor's slots: keccak256(abi.encode(Order))
+/// with the lowest bit cleared while open, a non-zero tombstone with the lowest bit set once closed.
+/// Callers pass the struct back in full with every action; the desk checks it against the slot. The events carry every field an indexer needs.
 interface IAcceptorDesk {
     /// @notice Which way the money goes.
     enum OrderKind {
