@@ -6,7 +6,8 @@ pragma solidity 0.8.29;
 /// liquidity and the peer-to-peer (P2P) orders reserved on it.
 /// @dev An order is stored as one word in one of its acceptor's slots: keccak256(abi.encode(Order))
 /// with the lowest bit cleared while open, a non-zero tombstone with the lowest bit set once closed.
-/// Callers pass the struct back in full with every action; the desk checks it against the slot. The events carry every field an indexer needs.
+/// Callers pass the struct back in full with every action; the desk checks it against the slot. The
+/// events carry every field an indexer needs.
 interface IAcceptorDesk {
     /// @notice Which way the money goes.
     enum OrderKind {
