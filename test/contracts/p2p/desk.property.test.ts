@@ -111,7 +111,7 @@ describe("AcceptorDesk (property)", function () {
                 credit(acceptor.address, t, -action.amount);
               }
             }
-          } else {
+          } else if ("slot" in action) {
             const okey = `${action.acceptor}:${action.slot}`;
             const slot = BigInt(action.slot);
             const o = openOrders.get(okey);
