@@ -1,7 +1,7 @@
 import { writeFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { ContractTransactionResponse, Signer } from "ethers";
-import { EscrowVault__factory, TestToken__factory } from "../../typechain-types";
+import { AcceptorDesk__factory, EscrowVault__factory, TestToken__factory } from "../../typechain-types";
 
 /** What a deployment needs besides the deployer; every field has a default for local networks. */
 export interface VaultDeployOptions {
@@ -45,7 +45,7 @@ async function confirmed(tx: ContractTransactionResponse | null, what: string) {
 }
 
 /**
- * Deploys the vault (which creates its deposit router; optionally a test token), allowlists tokens and returns the record that
+ * Deploys the vault (which creates its deposit router), the acceptor desk next to it (optionally a test token), allowlists tokens and returns the record that
  * `deployments/<network>.json` holds. Each step is logged as it happens.
  */
 export async function deployVault(
@@ -91,6 +91,17 @@ export async function deployVault(
   };
   record.create2Prefix = await vault.create2Prefix();
   log(`      DepositRouter at ${depositRouter} (created by the vault), CREATE2 prefix ${record.create2Prefix}`);
+  // The acceptor desk (P2P orders) follows the vault's allowlist, deposit pause and invoice signers.
+  const desk = await new AcceptorDesk__factory(deployer).deploy(vaultAddress);
+  const deskReceipt = await confirmed(desk.deploymentTransaction(), "AcceptorDesk");
+  const deskAddress = await desk.getAddress();
+  record.contracts.AcceptorDesk = {
+    address: deskAddress,
+    blockNumber: deskReceipt.blockNumber,
+    transactionHash: deskReceipt.hash,
+    constructorArgs: [vaultAddress],
+  };
+  log(`      AcceptorDesk at ${deskAddress} (block ${deskReceipt.blockNumber}), following the vault`);
 
   const tokens = [...(options.allowedTokens ?? [])];
   if (options.deployTestToken) {

@@ -1,7 +1,7 @@
 /**
  * TRON deployment: `npm run tron:deploy -- --network nile|shasta|mainnet [--dry-run]`.
  *
- * Deploys EscrowVault with tronweb from the tronbox build (`npm run tron:compile`), or from Hardhat's
+ * Deploys EscrowVault, then the AcceptorDesk that follows it, with tronweb from the tronbox build (`npm run tron:compile`), or from Hardhat's
  * artifact when there is no tronbox build (same compiler and settings, same runtime code), waits for
  * the transaction to be confirmed, reads the vault's TIP-712 domain back, allowlists ALLOWED_TOKENS
  * and records everything in deployments/tron-<network>.json.
@@ -268,6 +268,13 @@ async function main() {
     console.warn(`      WARNING: expected CREATE2 prefix 0x41 on TRON, the vault detected ${create2Prefix}; deposit addresses follow the vault.`);
   }
 
+  // The acceptor desk (P2P orders) follows the vault's allowlist, deposit pause and invoice signers.
+  const deskArtifact = loadArtifact("AcceptorDesk");
+  const deskTransaction = await buildDeployTransaction(tronWeb, { artifact: deskArtifact, deployer, args: [address], feeLimit });
+  const deskAddress = toBase58(deskTransaction.contract_address);
+  const deskInfo = await sendAndConfirm(tronWeb, deskTransaction, privateKey, "AcceptorDesk deployment");
+  console.log(`      acceptor desk ${deskAddress}`);
+
   const allowedTokens = [];
   if (options.allowedTokens.length > 0) {
     console.log(`[5/${steps}] Allowlisting ${options.allowedTokens.length} token(s)…`);
@@ -317,6 +324,17 @@ async function main() {
         transactionHash: info.id,
         constructorArgs: [],
         createdBy: "EscrowVault",
+      },
+      AcceptorDesk: {
+        address: deskAddress,
+        addressHex: toTronHex(deskAddress),
+        evmAddress: toEvmAddress(deskAddress),
+        blockNumber: deskInfo.blockNumber,
+        transactionHash: deskInfo.id,
+        constructorArgs: [address],
+        energyUsed: deskInfo.receipt?.energy_usage_total ?? 0,
+        feeSun: deskInfo.fee ?? 0,
+        build: deskArtifact.file,
       },
     },
     create2Prefix,

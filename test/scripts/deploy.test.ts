@@ -45,6 +45,10 @@ describe("npm run deploy", function () {
     expect(receipt?.contractAddress).to.equal(vault.address);
     expect(receipt?.blockNumber).to.equal(vault.blockNumber);
     expect(await provider.getCode(vault.address)).to.not.equal("0x");
+    // The acceptor desk is deployed right after the vault and follows it.
+    const desk = record.contracts.AcceptorDesk;
+    expect(desk.constructorArgs).to.deep.equal([vault.address]);
+    expect(await provider.getCode(desk.address)).to.not.equal("0x");
     provider.destroy();
   });
 

@@ -1,0 +1,282 @@
+import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import {
+  LIQUIDITY,
+  ORDER_AMOUNT,
+  OrderKind,
+  deployDeskFixture,
+  hashOrder,
+  makeOrder,
+  placeOrder,
+  reserveCall,
+  signReservation,
+  tombstoneOf,
+  type DeskFixture,
+  type Order,
+} from "./helpers";
+
+const ZERO = ethers.ZeroHash;
+
+/** The tuple ethers decodes an Order event argument into, as a plain array for withArgs. */
+const asTuple = (o: Order) => [o.orderId, o.kind, o.token, o.acceptor, o.platform, o.beneficiary, o.arbiter, o.amount, o.deadline, o.disputedAt];
+
+async function reserveWith(f: DeskFixture, order: Order, slot = 0n) {
+  const call = await reserveCall(f, order, slot);
+  return f.desk.reserve(order, slot, call.previous, call.platformSignature);
+}
+
+describe("AcceptorDesk reservations", function () {
+  describe("reserve", function () {
+    it("moves the amount out of the free balance into the slot without a transfer, and emits OrderReserved", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      const order = await makeOrder(f);
+      const tx = reserveWith(f, order, 7n);
+      await expect(tx)
+        .to.emit(f.desk, "OrderReserved")
+        .withArgs(order.orderId, f.acceptor.address, f.platform.address, 7n, asTuple(order));
+      await expect(tx).to.changeTokenBalances(f.token, [f.desk, f.acceptor, f.beneficiary], [0n, 0n, 0n]);
+      expect(await f.desk.freeBalance(f.acceptor.address, order.token)).to.equal(LIQUIDITY - ORDER_AMOUNT);
+      expect(await f.desk.orderSlot(f.acceptor.address, 7n)).to.equal(hashOrder(order));
+      expect(await f.desk.hashOrder(order)).to.equal(hashOrder(order));
+    });
+
+    it("accepts the platform's own signature, and the platform or its signer sending with no signature", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      const a = await makeOrder(f);
+      const sig = await signReservation(f.desk, f.platform, a, 0n, ZERO);
+      await expect(f.desk.connect(f.other).reserve(a, 0n, ZERO, sig)).to.emit(f.desk, "OrderReserved");
+      const b = await makeOrder(f);
+      await expect(f.desk.connect(f.platform).reserve(b, 1n, ZERO, "0x")).to.emit(f.desk, "OrderReserved");
+      const c = await makeOrder(f);
+      await expect(f.desk.connect(f.signerKey).reserve(c, 2n, ZERO, "0x")).to.emit(f.desk, "OrderReserved");
+    });
+
+    it("accepts an EIP-1271 invoice signer's signature", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      const wallet = await ethers.deployContract("ERC1271WalletMock", [f.other.address]);
+      await f.vault.connect(f.platform).setInvoiceSigner(await wallet.getAddress());
+      const order = await makeOrder(f);
+      const sig = await signReservation(f.desk, f.other, order, 0n, ZERO);
+      await expect(f.desk.reserve(order, 0n, ZERO, sig)).to.emit(f.desk, "OrderReserved");
+    });
+
+    it("reverts with InvalidPlatformSignature for another signer, another slot, or no signature from a stranger", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      const order = await makeOrder(f);
+      const byOther = await signReservation(f.desk, f.other, order, 0n, ZERO);
+      await expect(f.desk.reserve(order, 0n, ZERO, byOther)).to.be.revertedWithCustomError(f.desk, "InvalidPlatformSignature").withArgs(order.orderId);
+      const forSlot1 = await signReservation(f.desk, f.signerKey, order, 1n, ZERO);
+      await expect(f.desk.reserve(order, 0n, ZERO, forSlot1)).to.be.revertedWithCustomError(f.desk, "InvalidPlatformSignature").withArgs(order.orderId);
+      await expect(f.desk.connect(f.other).reserve(order, 0n, ZERO, "0x")).to.be.revertedWithCustomError(f.desk, "InvalidPlatformSignature");
+      await expect(f.desk.reserve(order, 0n, ZERO, "0x1234")).to.be.revertedWithCustomError(f.desk, "InvalidPlatformSignature");
+    });
+
+    it("reverts with PlatformNotTrusted when the acceptor does not trust the platform", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      await f.desk.connect(f.acceptor).setPlatformTrusted(f.platform.address, false);
+      const order = await makeOrder(f);
+      await expect(reserveWith(f, order))
+        .to.be.revertedWithCustomError(f.desk, "PlatformNotTrusted")
+        .withArgs(f.acceptor.address, f.platform.address);
+    });
+
+    it("reverts with InsufficientFreeBalance above the free balance", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      const order = await makeOrder(f, { amount: LIQUIDITY + 1n });
+      await expect(reserveWith(f, order))
+        .to.be.revertedWithCustomError(f.desk, "InsufficientFreeBalance")
+        .withArgs(f.acceptor.address, order.token, LIQUIDITY, LIQUIDITY + 1n);
+    });
+
+    it("reverts with WrongOrderKind for a Withdrawal order", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      const order = await makeOrder(f, { kind: OrderKind.Withdrawal });
+      await expect(reserveWith(f, order)).to.be.revertedWithCustomError(f.desk, "WrongOrderKind").withArgs(order.orderId, OrderKind.Withdrawal);
+    });
+
+    it("validates the order's fields", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      const now = BigInt(await time.latest());
+      await expect(reserveWith(f, await makeOrder(f, { amount: 0n }))).to.be.revertedWithCustomError(f.desk, "ZeroAmount");
+      await expect(reserveWith(f, await makeOrder(f, { beneficiary: ethers.ZeroAddress }))).to.be.revertedWithCustomError(f.desk, "ZeroAddress");
+      await expect(reserveWith(f, await makeOrder(f, { platform: ethers.ZeroAddress }))).to.be.revertedWithCustomError(f.desk, "ZeroAddress");
+      await expect(reserveWith(f, await makeOrder(f, { beneficiary: f.deskAddress }))).to.be.revertedWithCustomError(f.desk, "RecipientIsDesk");
+      const disputed = await makeOrder(f, { disputedAt: now });
+      await expect(reserveWith(f, disputed)).to.be.revertedWithCustomError(f.desk, "OrderIsDisputed").withArgs(disputed.orderId);
+      await expect(reserveWith(f, await makeOrder(f, { arbiter: f.acceptor.address })))
+        .to.be.revertedWithCustomError(f.desk, "ArbiterConflict")
+        .withArgs(f.acceptor.address);
+      await expect(reserveWith(f, await makeOrder(f, { arbiter: f.platform.address })))
+        .to.be.revertedWithCustomError(f.desk, "ArbiterConflict")
+        .withArgs(f.platform.address);
+    });
+
+    it("reverts with DeadlinePassed unless the deadline is in the future", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      const order = await makeOrder(f, { deadline: BigInt(await time.latest()) + 1n });
+      const call = await reserveCall(f, order, 0n);
+      await time.setNextBlockTimestamp(order.deadline);
+      await expect(f.desk.reserve(order, 0n, call.previous, call.platformSignature))
+        .to.be.revertedWithCustomError(f.desk, "DeadlinePassed")
+        .withArgs(order.deadline, order.deadline);
+    });
+  });
+
+  describe("slots", function () {
+    it("reverts with SlotMismatch when the slot holds an open order", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      const first = await placeOrder(f, await makeOrder(f));
+      const second = await makeOrder(f);
+      const sig = await signReservation(f.desk, f.signerKey, second, 0n, ZERO);
+      await expect(f.desk.reserve(second, 0n, ZERO, sig))
+        .to.be.revertedWithCustomError(f.desk, "SlotMismatch")
+        .withArgs(f.acceptor.address, 0n, ZERO, hashOrder(first));
+    });
+
+    it("reverts with SlotOccupied when the signer states the open order's hash as previous", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      const first = await placeOrder(f, await makeOrder(f));
+      const second = await makeOrder(f);
+      const sig = await signReservation(f.desk, f.signerKey, second, 0n, hashOrder(first));
+      await expect(f.desk.reserve(second, 0n, hashOrder(first), sig))
+        .to.be.revertedWithCustomError(f.desk, "SlotOccupied")
+        .withArgs(f.acceptor.address, 0n);
+      expect(await f.desk.orderSlot(f.acceptor.address, 0n)).to.equal(hashOrder(first));
+    });
+
+    it("recycles a closed slot: a new reservation states the tombstone", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      const first = await placeOrder(f, await makeOrder(f));
+      await f.desk.connect(f.platform).cancel(first, 0n);
+      const tombstone = tombstoneOf(hashOrder(first));
+      expect(await f.desk.orderSlot(f.acceptor.address, 0n)).to.equal(tombstone);
+      expect(await f.desk.tombstoneOf(hashOrder(first))).to.equal(tombstone);
+      const second = await makeOrder(f);
+      const sig = await signReservation(f.desk, f.signerKey, second, 0n, tombstone);
+      await expect(f.desk.reserve(second, 0n, tombstone, sig)).to.emit(f.desk, "OrderReserved");
+      expect(await f.desk.orderSlot(f.acceptor.address, 0n)).to.equal(hashOrder(second));
+    });
+
+    it("refuses to replay a signed reservation into its slot after the order closed", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      const order = await makeOrder(f);
+      const sig = await signReservation(f.desk, f.signerKey, order, 0n, ZERO);
+      await f.desk.reserve(order, 0n, ZERO, sig);
+      await f.desk.connect(f.acceptor).confirm(order, 0n);
+      // Replayed with its original `previous` (zero): the slot now holds the tombstone.
+      await expect(f.desk.reserve(order, 0n, ZERO, sig))
+        .to.be.revertedWithCustomError(f.desk, "SlotMismatch")
+        .withArgs(f.acceptor.address, 0n, ZERO, tombstoneOf(hashOrder(order)));
+      // Restated with the tombstone as `previous`: the signature does not cover it.
+      const tombstone = tombstoneOf(hashOrder(order));
+      await expect(f.desk.reserve(order, 0n, tombstone, sig)).to.be.revertedWithCustomError(f.desk, "InvalidPlatformSignature");
+      expect(await f.desk.freeBalance(f.acceptor.address, order.token)).to.equal(LIQUIDITY - ORDER_AMOUNT);
+    });
+
+    it("keeps slots per acceptor", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      await placeOrder(f, await makeOrder(f), 3n);
+      await expect(placeOrder(f, await makeOrder(f, { acceptor: f.acceptor2.address }), 3n)).to.not.be.reverted;
+    });
+  });
+
+  describe("reserveBatch", function () {
+    it("reserves the good ones, emits ReservationFailed for a failing one and returns the count", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      const good1 = await reserveCall(f, await makeOrder(f), 0n);
+      const tooBig = await reserveCall(f, await makeOrder(f, { amount: LIQUIDITY + 1n }), 1n);
+      const good2 = await reserveCall(f, await makeOrder(f, { acceptor: f.acceptor2.address }), 0n);
+      const badSig = { ...(await reserveCall(f, await makeOrder(f), 2n)), platformSignature: await signReservation(f.desk, f.other, good1.order as Order, 2n, ZERO) };
+      const calls = [good1, tooBig, good2, badSig];
+      expect(await f.desk.reserveBatch.staticCall(calls)).to.equal(2n);
+      const tx = f.desk.reserveBatch(calls);
+      const selector = (name: string) => f.desk.interface.getError(name)!.selector;
+      await expect(tx)
+        .to.emit(f.desk, "ReservationFailed")
+        .withArgs((tooBig.order as Order).orderId, f.acceptor.address, selector("InsufficientFreeBalance"));
+      await expect(tx)
+        .to.emit(f.desk, "ReservationFailed")
+        .withArgs((badSig.order as Order).orderId, f.acceptor.address, selector("InvalidPlatformSignature"));
+      expect(await f.desk.orderSlot(f.acceptor.address, 0n)).to.equal(hashOrder(good1.order as Order));
+      expect(await f.desk.orderSlot(f.acceptor2.address, 0n)).to.equal(hashOrder(good2.order as Order));
+      expect(await f.desk.orderSlot(f.acceptor.address, 1n)).to.equal(ZERO);
+      expect(await f.desk.freeBalance(f.acceptor.address, await f.token.getAddress())).to.equal(LIQUIDITY - ORDER_AMOUNT);
+    });
+
+    it("lets two reservations of one batch compete for the same slot: the second fails with SlotMismatch", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      const a = await reserveCall(f, await makeOrder(f), 0n);
+      const b = await reserveCall(f, await makeOrder(f), 0n);
+      await expect(f.desk.reserveBatch([a, b]))
+        .to.emit(f.desk, "ReservationFailed")
+        .withArgs((b.order as Order).orderId, f.acceptor.address, f.desk.interface.getError("SlotMismatch")!.selector);
+    });
+  });
+
+  for (const name of ["token", "ethUsdt", "tronUsdt"] as const) {
+    describe(`openWithdrawal (${name})`, function () {
+      it("pulls the amount from the platform into the slot and emits OrderOpened", async function () {
+        const f = await loadFixture(deployDeskFixture);
+        const order = await makeOrder(f, { kind: OrderKind.Withdrawal, token: await f[name].getAddress(), beneficiary: f.platform.address });
+        const call = await reserveCall(f, order, 4n);
+        const tx = f.desk.connect(f.other).openWithdrawal(order, 4n, call.previous, call.platformSignature);
+        await expect(tx)
+          .to.emit(f.desk, "OrderOpened")
+          .withArgs(order.orderId, f.acceptor.address, f.platform.address, 4n, asTuple(order));
+        await expect(tx).to.changeTokenBalances(f[name], [f.platform, f.desk], [-ORDER_AMOUNT, ORDER_AMOUNT]);
+        expect(await f.desk.orderSlot(f.acceptor.address, 4n)).to.equal(hashOrder(order));
+        expect(await f.desk.freeBalance(f.acceptor.address, order.token)).to.equal(LIQUIDITY);
+      });
+    });
+  }
+
+  describe("openWithdrawal", function () {
+    async function withdrawalCall(f: DeskFixture, overrides: Partial<Order> = {}) {
+      const order = await makeOrder(f, { kind: OrderKind.Withdrawal, beneficiary: f.platform.address, ...overrides });
+      const call = await reserveCall(f, order, 0n);
+      return { order, open: () => f.desk.openWithdrawal(order, 0n, call.previous, call.platformSignature) };
+    }
+
+    it("needs no trust from the acceptor", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      await f.desk.connect(f.acceptor).setPlatformTrusted(f.platform.address, false);
+      await expect((await withdrawalCall(f)).open()).to.emit(f.desk, "OrderOpened");
+    });
+
+    it("reverts with DepositsArePaused while paused and TokenNotAllowed off the allowlist", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      await f.vault.setDepositsPaused(true);
+      await expect((await withdrawalCall(f)).open()).to.be.revertedWithCustomError(f.desk, "DepositsArePaused");
+      await f.vault.setDepositsPaused(false);
+      const token = await f.token.getAddress();
+      await f.vault.setTokenAllowed(token, false);
+      await expect((await withdrawalCall(f)).open()).to.be.revertedWithCustomError(f.desk, "TokenNotAllowed").withArgs(token);
+    });
+
+    it("reverts with TokenMovementsShortfall when Tether's fee is on, opening nothing", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      const usdt = await f.ethUsdt.getAddress();
+      await f.ethUsdt.setParams(10, 1_000_000);
+      const { open } = await withdrawalCall(f, { token: usdt });
+      await expect(open()).to.be.revertedWithCustomError(f.desk, "TokenMovementsShortfall").withArgs(usdt, ORDER_AMOUNT, ORDER_AMOUNT - ORDER_AMOUNT / 1000n);
+      expect(await f.desk.orderSlot(f.acceptor.address, 0n)).to.equal(ZERO);
+    });
+
+    it("reverts with WrongOrderKind for a Deposit order and checks fields like reserve", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      const deposit = await makeOrder(f);
+      const call = await reserveCall(f, deposit, 0n);
+      await expect(f.desk.openWithdrawal(deposit, 0n, call.previous, call.platformSignature))
+        .to.be.revertedWithCustomError(f.desk, "WrongOrderKind")
+        .withArgs(deposit.orderId, OrderKind.Deposit);
+      await expect((await withdrawalCall(f, { amount: 0n })).open()).to.be.revertedWithCustomError(f.desk, "ZeroAmount");
+    });
+
+    it("leaves reserve working while deposits are paused: a reservation brings no money in", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      await f.vault.setDepositsPaused(true);
+      await expect(reserveWith(f, await makeOrder(f))).to.emit(f.desk, "OrderReserved");
+    });
+  });
+});
