@@ -30,6 +30,14 @@ abstract contract AcceptorOrders is AcceptorLiquidity, TypedDataDomain {
         "address arbiter,uint256 amount,uint48 deadline,uint48 disputedAt,uint256 slot,bytes32 previous)"
     );
 
+    /// @notice EIP-712 type of a batch of reservations signed once: the array's items are hashed as
+    /// {RESERVATION_TYPEHASH} structs, so each item's slot and previous content stay covered.
+    bytes32 public constant RESERVATION_BATCH_TYPEHASH = keccak256(
+        "ReservationBatch(Reservation[] reservations,uint256 validBefore)"
+        "Reservation(bytes32 orderId,uint8 kind,address token,address acceptor,address platform,address beneficiary,"
+        "address arbiter,uint256 amount,uint48 deadline,uint48 disputedAt,uint256 slot,bytes32 previous)"
+    );
+
     /// @notice How long the arbiter has to resolve a dispute before anyone can expire the order (as the vault).
     uint48 public constant ARBITRATION_PERIOD = 30 days;
 
@@ -43,11 +51,14 @@ abstract contract AcceptorOrders is AcceptorLiquidity, TypedDataDomain {
     /// reservation can overwrite an open order whatever `previous` it states. Hashes keep 255 bits.
     uint256 private constant _CLOSED_BIT = 1;
 
-    /// @dev The last platform whose vault invoice signer was read, so that a batch of one platform's
-    /// reservations asks the vault once.
-    struct SignerCache {
-        address platform;
-        address signer;
+    /// @dev One signature (or the caller) checked against the platforms of a reservation or a batch: the
+    /// ECDSA recovery runs once, and the answer for the last platform is kept, so a batch of one platform's
+    /// reservations asks the vault for the invoice signer once.
+    struct PlatformAuth {
+        bytes32 digest; // what the signature signs; zero without a signature
+        address recovered; // the signature's ECDSA signer; zero if none
+        address platform; // the last platform checked; zero before the first
+        bool authorized; // whether the signature (or caller) speaks for `platform`
     }
 
     mapping(address acceptor => mapping(uint256 slot => bytes32 content)) private _slots;
@@ -65,19 +76,36 @@ abstract contract AcceptorOrders is AcceptorLiquidity, TypedDataDomain {
     /// @param previous What the slot holds now: zero if never used, else the tombstone of its last order.
     /// @param platformSignature EIP-712 signature over `Reservation(order..., slot, previous)`, or empty.
     function reserve(Order calldata order, uint256 slot, bytes32 previous, bytes calldata platformSignature) external {
-        SignerCache memory cache;
-        _reserve(order, slot, previous, platformSignature, true, cache);
+        PlatformAuth memory auth = _singleAuth(order, platformSignature);
+        _reserve(order, slot, previous, platformSignature, true, auth);
     }
 
-    /// @notice Makes every reservation in `calls`; one that fails emits {ReservationFailed} and is skipped.
-    /// @dev Same rules as {reserve} for each item. The relayer re-matches the failed orders.
+    /// @notice Makes every reservation in `calls` under one platform signature; one that fails emits
+    /// {ReservationFailed} and is skipped.
+    /// @dev Same rules as {reserve} for each item, but the platform (or its invoice signer) signs the whole
+    /// batch once: EIP-712 `ReservationBatch(Reservation[] reservations, uint256 validBefore)`, each item
+    /// hashed as the {reserve} signature's `Reservation` (slot and previous content included). An item of
+    /// another platform than the signer's fails with {InvalidPlatformSignature}. With an empty signature
+    /// the caller must be each item's platform or its signer. The relayer re-matches the failed orders; the
+    /// signature cannot reserve them later once `validBefore` has passed. Reverts with
+    /// {AuthorizationExpired} when `block.timestamp >= validBefore`.
     /// @param calls The reservations.
+    /// @param validBefore The batch (signed or not) is refused from this second on.
+    /// @param platformSignature EIP-712 signature over the `ReservationBatch`, or empty.
     /// @return reserved How many succeeded.
-    function reserveBatch(ReserveCall[] calldata calls) external returns (uint256 reserved) {
-        SignerCache memory cache;
+    function reserveBatch(
+        ReserveCall[] calldata calls,
+        uint256 validBefore,
+        bytes calldata platformSignature
+    ) external returns (uint256 reserved) {
+        if (block.timestamp >= validBefore) revert AuthorizationExpired(block.timestamp, validBefore);
+        PlatformAuth memory auth;
+        if (platformSignature.length != 0) {
+            auth = _newAuth(_hashTypedData(_batchStructHash(calls, validBefore)), platformSignature);
+        }
         for (uint256 i = 0; i < calls.length; ++i) {
             ReserveCall calldata item = calls[i];
-            bytes4 failure = _reserve(item.order, item.slot, item.previous, item.platformSignature, false, cache);
+            bytes4 failure = _reserve(item.order, item.slot, item.previous, platformSignature, false, auth);
             if (failure == bytes4(0)) {
                 // Cannot overflow: bounded by the calldata array length.
                 unchecked {
@@ -106,8 +134,8 @@ abstract contract AcceptorOrders is AcceptorLiquidity, TypedDataDomain {
     ) external {
         // Check
         if (order.kind != OrderKind.Withdrawal) revert WrongOrderKind(order.orderId, order.kind);
-        SignerCache memory cache;
-        _checkNewOrder(order, slot, previous, platformSignature, true, cache);
+        PlatformAuth memory auth = _singleAuth(order, platformSignature);
+        _checkNewOrder(order, slot, previous, platformSignature, true, auth);
         _enterPull(order.token);
 
         // Update and emit, then pull: a shortfall reverts the whole call.
@@ -245,13 +273,13 @@ abstract contract AcceptorOrders is AcceptorLiquidity, TypedDataDomain {
         bytes32 previous,
         bytes calldata platformSignature,
         bool strict,
-        SignerCache memory cache
+        PlatformAuth memory auth
     ) private returns (bytes4 failure) {
         // Check
         if (order.kind != OrderKind.Deposit) {
             return _fail(strict, abi.encodeWithSelector(WrongOrderKind.selector, order.orderId, order.kind));
         }
-        failure = _checkNewOrder(order, slot, previous, platformSignature, strict, cache);
+        failure = _checkNewOrder(order, slot, previous, platformSignature, strict, auth);
         if (failure != bytes4(0)) return failure;
         address acceptor = order.acceptor;
         if (!_isTrusted(acceptor, order.platform)) {
@@ -272,8 +300,9 @@ abstract contract AcceptorOrders is AcceptorLiquidity, TypedDataDomain {
         unchecked {
             _setFreeBalance(acceptor, order.token, available - order.amount);
         }
-        _slots[acceptor][slot] = hashOrder(order);
-        emit OrderReserved(order.orderId, acceptor, order.platform, slot, order);
+        bytes32 orderHash = hashOrder(order);
+        _slots[acceptor][slot] = orderHash;
+        emit OrderReserved(order.orderId, acceptor, order.platform, slot, orderHash);
     }
 
     function _confirm(Order calldata order, uint256 slot, address caller) internal {
@@ -369,7 +398,7 @@ abstract contract AcceptorOrders is AcceptorLiquidity, TypedDataDomain {
         bytes32 previous,
         bytes calldata platformSignature,
         bool strict,
-        SignerCache memory cache
+        PlatformAuth memory auth
     ) private view returns (bytes4) {
         if (order.amount == 0) return _fail(strict, abi.encodeWithSelector(ZeroAmount.selector));
         if (order.acceptor == address(0) || order.platform == address(0) || order.beneficiary == address(0)) {
@@ -392,54 +421,86 @@ abstract contract AcceptorOrders is AcceptorLiquidity, TypedDataDomain {
         if (actual != bytes32(0) && uint256(actual) & _CLOSED_BIT == 0) {
             return _fail(strict, abi.encodeWithSelector(SlotOccupied.selector, order.acceptor, slot));
         }
-        if (!_isPlatformAuthorization(order, platformSignature, cache)) {
+        if (!_isPlatformAuthorization(order.platform, platformSignature, auth)) {
             return _fail(strict, abi.encodeWithSelector(InvalidPlatformSignature.selector, order.orderId));
         }
         return bytes4(0);
     }
 
-    /// @dev True when the caller is the platform side and gave no signature, or `signature` over the
-    /// reservation is the platform's or its invoice signer's (EOA or EIP-1271). The plain ECDSA recovery runs
-    /// once and is compared with both keys; EIP-1271 is tried only for contracts.
-    function _isPlatformAuthorization(
+    /// @dev The authorisation of a single {reserve} or {openWithdrawal}: the signature over its Reservation.
+    function _singleAuth(
         Order calldata order,
-        bytes calldata signature,
-        SignerCache memory cache
-    ) private view returns (bool) {
-        address platform = order.platform;
-        if (signature.length == 0) return msg.sender == platform || msg.sender == _signerOf(platform, cache);
-        bytes32 digest = _hashTypedData(_reservationStructHash(order));
-        address recovered;
-        if (signature.length == _ECDSA_SIGNATURE_LENGTH) {
-            // Read r, s, v straight from calldata: no copy of the signature into memory.
-            bytes32 r;
-            bytes32 s;
-            uint8 v;
-            assembly ("memory-safe") {
-                r := calldataload(signature.offset)
-                s := calldataload(add(signature.offset, 0x20))
-                v := byte(0, calldataload(add(signature.offset, 0x40)))
-            }
-            (address signer_, ECDSA.RecoverError error, ) = ECDSA.tryRecover(digest, v, r, s);
-            if (error == ECDSA.RecoverError.NoError) recovered = signer_;
-            if (recovered == platform && recovered != address(0)) return true;
+        bytes calldata signature
+    ) private view returns (PlatformAuth memory auth) {
+        if (signature.length != 0) auth = _newAuth(_hashTypedData(_reservationStructHash(order)), signature);
+    }
+
+    /// @dev Runs the ECDSA recovery of a 65-byte `signature` over `digest` once; longer signatures are left
+    /// to EIP-1271.
+    function _newAuth(bytes32 digest, bytes calldata signature) private pure returns (PlatformAuth memory auth) {
+        auth.digest = digest;
+        if (signature.length != _ECDSA_SIGNATURE_LENGTH) return auth;
+        // Read r, s, v straight from calldata: no copy of the signature into memory.
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+        assembly ("memory-safe") {
+            r := calldataload(signature.offset)
+            s := calldataload(add(signature.offset, 0x20))
+            v := byte(0, calldataload(add(signature.offset, 0x40)))
         }
-        address signer = _signerOf(platform, cache);
+        (address recovered, ECDSA.RecoverError error, ) = ECDSA.tryRecover(digest, v, r, s);
+        if (error == ECDSA.RecoverError.NoError) auth.recovered = recovered;
+    }
+
+    /// @dev True when the caller is the platform side and gave no signature, or `signature` over
+    /// `auth.digest` is the platform's or its invoice signer's (EOA or EIP-1271). EIP-1271 is tried only for
+    /// contracts. The answer for the last platform is reused (`platform` is never zero here).
+    function _isPlatformAuthorization(
+        address platform,
+        bytes calldata signature,
+        PlatformAuth memory auth
+    ) private view returns (bool authorized) {
+        if (auth.platform == platform) return auth.authorized;
+        if (signature.length == 0) {
+            authorized = msg.sender == platform || msg.sender == vault.invoiceSigner(platform);
+        } else if (auth.recovered == platform && platform != address(0)) {
+            authorized = true;
+        } else {
+            authorized = _isSignerAuthorization(platform, signature, auth);
+        }
+        auth.platform = platform;
+        auth.authorized = authorized;
+    }
+
+    /// @dev The signature is the platform's invoice signer's, or a contract platform's EIP-1271 one.
+    function _isSignerAuthorization(
+        address platform,
+        bytes calldata signature,
+        PlatformAuth memory auth
+    ) private view returns (bool) {
+        address signer = vault.invoiceSigner(platform);
         if (signer != address(0)) {
-            if (recovered == signer) return true;
-            if (signer.code.length != 0 && SignatureChecker.isValidERC1271SignatureNow(signer, digest, signature)) {
+            if (auth.recovered == signer) return true;
+            if (signer.code.length != 0 && SignatureChecker.isValidERC1271SignatureNow(signer, auth.digest, signature)) {
                 return true;
             }
         }
-        return platform.code.length != 0 && SignatureChecker.isValidERC1271SignatureNow(platform, digest, signature);
+        return platform.code.length != 0 && SignatureChecker.isValidERC1271SignatureNow(platform, auth.digest, signature);
     }
 
-    /// @dev The platform's vault invoice signer, asked of the vault only when `cache` holds another platform's.
-    function _signerOf(address platform, SignerCache memory cache) private view returns (address signer) {
-        if (cache.platform == platform) return cache.signer;
-        signer = vault.invoiceSigner(platform);
-        cache.platform = platform;
-        cache.signer = signer;
+    /// @dev hashStruct(ReservationBatch): the items' Reservation hashes, concatenated and hashed as
+    /// EIP-712 encodes an array of structs, then the validity bound.
+    function _batchStructHash(ReserveCall[] calldata calls, uint256 validBefore) private pure returns (bytes32) {
+        bytes32[] memory hashes = new bytes32[](calls.length);
+        for (uint256 i = 0; i < calls.length; ++i) {
+            hashes[i] = _reservationStructHash(calls[i].order);
+        }
+        bytes32 itemsHash;
+        assembly ("memory-safe") {
+            itemsHash := keccak256(add(hashes, 0x20), mul(mload(hashes), 0x20))
+        }
+        return keccak256(abi.encode(RESERVATION_BATCH_TYPEHASH, itemsHash, validBefore));
     }
 
     /// @dev keccak256(abi.encode(RESERVATION_TYPEHASH, order, slot, previous)), read straight from calldata.
