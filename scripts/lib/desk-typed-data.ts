@@ -1,7 +1,7 @@
 /**
  * The acceptor desk's typed data and order helpers, shared by the tests, the benchmarks and the relayer:
  * one definition of the EIP-712 types so that every signer agrees with the typehashes in
- * contracts/AcceptorOrders.sol and contracts/AcceptorDesk.sol.
+ * contracts/AcceptorReservationAuth.sol and contracts/AcceptorDesk.sol.
  */
 import { AbiCoder, keccak256, toBeHex, type TypedDataDomain } from "ethers";
 import { maskChainId } from "./vault-typed-data";
