@@ -14,9 +14,10 @@ import {IAcceptorDeskVault} from "./interfaces/IAcceptorDeskVault.sol";
 /// @dev Immutable, no owner, deployed next to one {EscrowVault} whose allowlist, deposit pause and invoice
 /// signers it reads. Kept out of the vault: the vault is close to the EIP-170 size limit, and a reservation
 /// here costs a fraction of opening a vault escrow (docs/decisions/011-acceptor-desk.md). The parts:
-/// {AcceptorLiquidity} (free balances, platform trust, deferred payouts), {AcceptorOrders} (orders in
-/// slots) and, here, the signature-authorised twins of every party action (EIP-712 on EVM chains, TIP-712
-/// on TRON through {TypedDataDomain}), with a Permit2-style nonce bitmap as the vault's {SignedActions}.
+/// {AcceptorLiquidity} (free balances, platform trust, deferred payouts), {AcceptorReservationAuth} (the
+/// platform's signature over a reservation or a batch), {AcceptorOrders} (orders in slots) and, here, the
+/// signature-authorised twins of every party action (EIP-712 on EVM chains, TIP-712 on TRON through
+/// {TypedDataDomain}), with a Permit2-style nonce bitmap as the vault's {SignedActions}.
 contract AcceptorDesk is AcceptorOrders {
     /// @notice The EIP-712 domain name wallets show when signing for the desk.
     string public constant DOMAIN_NAME = "AcceptorDesk";

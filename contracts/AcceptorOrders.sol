@@ -1,10 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.29;
 
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
-import {AcceptorLiquidity} from "./AcceptorLiquidity.sol";
-import {TypedDataDomain} from "./TypedDataDomain.sol";
+import {AcceptorReservationAuth} from "./AcceptorReservationAuth.sol";
 import {TokenMovements} from "./libraries/TokenMovements.sol";
 
 /// @title AcceptorOrders
@@ -21,34 +18,17 @@ import {TokenMovements} from "./libraries/TokenMovements.sol";
 /// Deposit: payer = the acceptor (its free balance), payee = the beneficiary (a token transfer).
 /// Withdrawal: payer = the platform (refunds go to the beneficiary), payee = the acceptor (its free balance).
 /// The platform side is the platform or its vault invoice signer.
-abstract contract AcceptorOrders is AcceptorLiquidity, TypedDataDomain {
+abstract contract AcceptorOrders is AcceptorReservationAuth {
     using TokenMovements for address;
-
-    /// @notice EIP-712 type of a reservation (both kinds), signed by the platform or its invoice signer.
-    bytes32 public constant RESERVATION_TYPEHASH = keccak256(
-        "Reservation(bytes32 orderId,uint8 kind,address token,address acceptor,address platform,address beneficiary,"
-        "address arbiter,uint256 amount,uint48 deadline,uint48 disputedAt,uint256 slot,bytes32 previous)"
-    );
 
     /// @notice How long the arbiter has to resolve a dispute before anyone can expire the order (as the vault).
     uint48 public constant ARBITRATION_PERIOD = 30 days;
 
     /// @dev abi.encode(Order) is ten static words.
     uint256 private constant _ORDER_ENCODED_SIZE = 10 * 32;
-    /// @dev The reservation's fields: the order's ten words, then `slot` and `previous`.
-    uint256 private constant _RESERVATION_ENCODED_SIZE = 12 * 32;
-    /// @dev r, s and v.
-    uint256 private constant _ECDSA_SIGNATURE_LENGTH = 65;
     /// @dev The lowest bit of a slot word tells a closed slot (1) from an open order (0), so that no
     /// reservation can overwrite an open order whatever `previous` it states. Hashes keep 255 bits.
     uint256 private constant _CLOSED_BIT = 1;
-
-    /// @dev The last platform whose vault invoice signer was read, so that a batch of one platform's
-    /// reservations asks the vault once.
-    struct SignerCache {
-        address platform;
-        address signer;
-    }
 
     mapping(address acceptor => mapping(uint256 slot => bytes32 content)) private _slots;
 
@@ -65,19 +45,36 @@ abstract contract AcceptorOrders is AcceptorLiquidity, TypedDataDomain {
     /// @param previous What the slot holds now: zero if never used, else the tombstone of its last order.
     /// @param platformSignature EIP-712 signature over `Reservation(order..., slot, previous)`, or empty.
     function reserve(Order calldata order, uint256 slot, bytes32 previous, bytes calldata platformSignature) external {
-        SignerCache memory cache;
-        _reserve(order, slot, previous, platformSignature, true, cache);
+        PlatformAuth memory auth = _singleAuth(order, platformSignature);
+        _reserve(order, slot, previous, platformSignature, true, auth);
     }
 
-    /// @notice Makes every reservation in `calls`; one that fails emits {ReservationFailed} and is skipped.
-    /// @dev Same rules as {reserve} for each item. The relayer re-matches the failed orders.
+    /// @notice Makes every reservation in `calls` under one platform signature; one that fails emits
+    /// {ReservationFailed} and is skipped.
+    /// @dev Same rules as {reserve} for each item, but the platform (or its invoice signer) signs the whole
+    /// batch once: EIP-712 `ReservationBatch(Reservation[] reservations, uint256 validBefore)`, each item
+    /// hashed as the {reserve} signature's `Reservation` (slot and previous content included). An item of
+    /// another platform than the signer's fails with {InvalidPlatformSignature}. With an empty signature
+    /// the caller must be each item's platform or its signer. The relayer re-matches the failed orders; the
+    /// signature cannot reserve them later once `validBefore` has passed. Reverts with
+    /// {AuthorizationExpired} when `block.timestamp >= validBefore`.
     /// @param calls The reservations.
+    /// @param validBefore The batch (signed or not) is refused from this second on.
+    /// @param platformSignature EIP-712 signature over the `ReservationBatch`, or empty.
     /// @return reserved How many succeeded.
-    function reserveBatch(ReserveCall[] calldata calls) external returns (uint256 reserved) {
-        SignerCache memory cache;
+    function reserveBatch(
+        ReserveCall[] calldata calls,
+        uint256 validBefore,
+        bytes calldata platformSignature
+    ) external returns (uint256 reserved) {
+        if (block.timestamp >= validBefore) revert AuthorizationExpired(block.timestamp, validBefore);
+        PlatformAuth memory auth;
+        if (platformSignature.length != 0) {
+            auth = _newAuth(_hashTypedData(_batchStructHash(calls, validBefore)), platformSignature);
+        }
         for (uint256 i = 0; i < calls.length; ++i) {
             ReserveCall calldata item = calls[i];
-            bytes4 failure = _reserve(item.order, item.slot, item.previous, item.platformSignature, false, cache);
+            bytes4 failure = _reserve(item.order, item.slot, item.previous, platformSignature, false, auth);
             if (failure == bytes4(0)) {
                 // Cannot overflow: bounded by the calldata array length.
                 unchecked {
@@ -106,8 +103,8 @@ abstract contract AcceptorOrders is AcceptorLiquidity, TypedDataDomain {
     ) external {
         // Check
         if (order.kind != OrderKind.Withdrawal) revert WrongOrderKind(order.orderId, order.kind);
-        SignerCache memory cache;
-        _checkNewOrder(order, slot, previous, platformSignature, true, cache);
+        PlatformAuth memory auth = _singleAuth(order, platformSignature);
+        _checkNewOrder(order, slot, previous, platformSignature, true, auth);
         _enterPull(order.token);
 
         // Update and emit, then pull: a shortfall reverts the whole call.
@@ -245,13 +242,13 @@ abstract contract AcceptorOrders is AcceptorLiquidity, TypedDataDomain {
         bytes32 previous,
         bytes calldata platformSignature,
         bool strict,
-        SignerCache memory cache
+        PlatformAuth memory auth
     ) private returns (bytes4 failure) {
         // Check
         if (order.kind != OrderKind.Deposit) {
             return _fail(strict, abi.encodeWithSelector(WrongOrderKind.selector, order.orderId, order.kind));
         }
-        failure = _checkNewOrder(order, slot, previous, platformSignature, strict, cache);
+        failure = _checkNewOrder(order, slot, previous, platformSignature, strict, auth);
         if (failure != bytes4(0)) return failure;
         address acceptor = order.acceptor;
         if (!_isTrusted(acceptor, order.platform)) {
@@ -272,8 +269,9 @@ abstract contract AcceptorOrders is AcceptorLiquidity, TypedDataDomain {
         unchecked {
             _setFreeBalance(acceptor, order.token, available - order.amount);
         }
-        _slots[acceptor][slot] = hashOrder(order);
-        emit OrderReserved(order.orderId, acceptor, order.platform, slot, order);
+        bytes32 orderHash = hashOrder(order);
+        _slots[acceptor][slot] = orderHash;
+        emit OrderReserved(order.orderId, acceptor, order.platform, slot, orderHash);
     }
 
     function _confirm(Order calldata order, uint256 slot, address caller) internal {
@@ -369,7 +367,7 @@ abstract contract AcceptorOrders is AcceptorLiquidity, TypedDataDomain {
         bytes32 previous,
         bytes calldata platformSignature,
         bool strict,
-        SignerCache memory cache
+        PlatformAuth memory auth
     ) private view returns (bytes4) {
         if (order.amount == 0) return _fail(strict, abi.encodeWithSelector(ZeroAmount.selector));
         if (order.acceptor == address(0) || order.platform == address(0) || order.beneficiary == address(0)) {
@@ -392,67 +390,10 @@ abstract contract AcceptorOrders is AcceptorLiquidity, TypedDataDomain {
         if (actual != bytes32(0) && uint256(actual) & _CLOSED_BIT == 0) {
             return _fail(strict, abi.encodeWithSelector(SlotOccupied.selector, order.acceptor, slot));
         }
-        if (!_isPlatformAuthorization(order, platformSignature, cache)) {
+        if (!_isPlatformAuthorization(order.platform, platformSignature, auth)) {
             return _fail(strict, abi.encodeWithSelector(InvalidPlatformSignature.selector, order.orderId));
         }
         return bytes4(0);
-    }
-
-    /// @dev True when the caller is the platform side and gave no signature, or `signature` over the
-    /// reservation is the platform's or its invoice signer's (EOA or EIP-1271). The plain ECDSA recovery runs
-    /// once and is compared with both keys; EIP-1271 is tried only for contracts.
-    function _isPlatformAuthorization(
-        Order calldata order,
-        bytes calldata signature,
-        SignerCache memory cache
-    ) private view returns (bool) {
-        address platform = order.platform;
-        if (signature.length == 0) return msg.sender == platform || msg.sender == _signerOf(platform, cache);
-        bytes32 digest = _hashTypedData(_reservationStructHash(order));
-        address recovered;
-        if (signature.length == _ECDSA_SIGNATURE_LENGTH) {
-            // Read r, s, v straight from calldata: no copy of the signature into memory.
-            bytes32 r;
-            bytes32 s;
-            uint8 v;
-            assembly ("memory-safe") {
-                r := calldataload(signature.offset)
-                s := calldataload(add(signature.offset, 0x20))
-                v := byte(0, calldataload(add(signature.offset, 0x40)))
-            }
-            (address signer_, ECDSA.RecoverError error, ) = ECDSA.tryRecover(digest, v, r, s);
-            if (error == ECDSA.RecoverError.NoError) recovered = signer_;
-            if (recovered == platform && recovered != address(0)) return true;
-        }
-        address signer = _signerOf(platform, cache);
-        if (signer != address(0)) {
-            if (recovered == signer) return true;
-            if (signer.code.length != 0 && SignatureChecker.isValidERC1271SignatureNow(signer, digest, signature)) {
-                return true;
-            }
-        }
-        return platform.code.length != 0 && SignatureChecker.isValidERC1271SignatureNow(platform, digest, signature);
-    }
-
-    /// @dev The platform's vault invoice signer, asked of the vault only when `cache` holds another platform's.
-    function _signerOf(address platform, SignerCache memory cache) private view returns (address signer) {
-        if (cache.platform == platform) return cache.signer;
-        signer = vault.invoiceSigner(platform);
-        cache.platform = platform;
-        cache.signer = signer;
-    }
-
-    /// @dev keccak256(abi.encode(RESERVATION_TYPEHASH, order, slot, previous)), read straight from calldata.
-    /// IMPORTANT: relies on `slot` and `previous` following `order` in calldata, which holds for both
-    /// {reserve}'s and {openWithdrawal}'s arguments and for a {ReserveCall}.
-    function _reservationStructHash(Order calldata order) private pure returns (bytes32 structHash) {
-        bytes32 typehash = RESERVATION_TYPEHASH;
-        assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore(ptr, typehash)
-            calldatacopy(add(ptr, 0x20), order, _RESERVATION_ENCODED_SIZE)
-            structHash := keccak256(ptr, add(0x20, _RESERVATION_ENCODED_SIZE))
-        }
     }
 
     /// @dev {hashOrder} of an order changed in memory (disputed or extended).

@@ -6,8 +6,8 @@ pragma solidity 0.8.29;
 /// liquidity and the peer-to-peer (P2P) orders reserved on it.
 /// @dev An order is stored as one word in one of its acceptor's slots: keccak256(abi.encode(Order))
 /// with the lowest bit cleared while open, a non-zero tombstone with the lowest bit set once closed.
-/// Callers pass the struct back in full with every action; the desk checks it against the slot. The
-/// events carry every field an indexer needs.
+/// Callers pass the struct back in full with every action; the desk checks it against the slot.
+/// {OrderOpened} carries the whole order; {OrderReserved} only its hash (the relayer made the order).
 interface IAcceptorDesk {
     /// @notice Which way the money goes.
     enum OrderKind {
@@ -39,14 +39,14 @@ interface IAcceptorDesk {
         uint48 disputedAt;
     }
 
-    /// @notice One item of {reserveBatch}: the arguments of {reserve}.
+    /// @notice One item of {reserveBatch}: the arguments of {reserve} but the signature, which
+    /// {reserveBatch} takes once for the whole batch.
     /// @dev `slot` and `previous` must directly follow `order`: the reservation's typed-data hash is
-    /// taken over these twelve words in calldata.
+    /// taken over these twelve words in calldata. All static, so the batch's items lie inline in calldata.
     struct ReserveCall {
         Order order;
         uint256 slot;
         bytes32 previous;
-        bytes platformSignature;
     }
 
     /// @notice One item of {expireBatch}.
@@ -75,13 +75,16 @@ interface IAcceptorDesk {
     /// @notice `acceptor` took `amount` of `token` out of its free balance, sent to `to`.
     event LiquidityWithdrawn(address indexed acceptor, address indexed token, address to, uint256 amount);
 
-    /// @notice A Deposit order reserved `order.amount` of the acceptor's free balance in `slot`.
+    /// @notice A Deposit order reserved its amount of the acceptor's free balance in `slot`.
+    /// @dev Carries only what the platform's relayer, which made the order, cannot know: the slot and the
+    /// {hashOrder} the slot now holds (compare it with the hash of the order as the relayer stored it).
+    /// The order's fields are in the reservation's calldata. Kept small: a reservation's gas target.
     event OrderReserved(
         bytes32 indexed orderId,
         address indexed acceptor,
         address indexed platform,
         uint256 slot,
-        Order order
+        bytes32 orderHash
     );
 
     /// @notice A Withdrawal order pulled `order.amount` from the platform into the desk, held in `slot`.

@@ -1,7 +1,7 @@
 /**
  * The acceptor desk's typed data and order helpers, shared by the tests, the benchmarks and the relayer:
  * one definition of the EIP-712 types so that every signer agrees with the typehashes in
- * contracts/AcceptorOrders.sol and contracts/AcceptorDesk.sol.
+ * contracts/AcceptorReservationAuth.sol and contracts/AcceptorDesk.sol.
  */
 import { AbiCoder, keccak256, toBeHex, type TypedDataDomain } from "ethers";
 import { maskChainId } from "./vault-typed-data";
@@ -61,6 +61,30 @@ const NONCE = [
 export const RESERVATION_TYPES = {
   Reservation: [...ORDER_FIELDS, { name: "slot", type: "uint256" }, { name: "previous", type: "bytes32" }],
 };
+
+/**
+ * A batch of reservations the platform (or its invoice signer) signs once for reserveBatch: each item is
+ * hashed as the single reservation's struct (order fields, slot, previous), so every slot stays covered.
+ */
+export const RESERVATION_BATCH_TYPES = {
+  ReservationBatch: [
+    { name: "reservations", type: "Reservation[]" },
+    { name: "validBefore", type: "uint256" },
+  ],
+  Reservation: RESERVATION_TYPES.Reservation,
+};
+
+/** One reserveBatch item: the order, its slot and the slot's current content. */
+export interface ReserveItem {
+  order: Order;
+  slot: bigint;
+  previous: string;
+}
+
+/** The typed-data message of RESERVATION_BATCH_TYPES for `items`. */
+export function reservationBatchMessage(items: readonly ReserveItem[], validBefore: bigint) {
+  return { reservations: items.map((c) => ({ ...c.order, slot: c.slot, previous: c.previous })), validBefore };
+}
 
 /** EIP-712 types of the desk's signature-authorised actions, keyed by primary type. */
 export const DESK_ACTION_TYPES = {

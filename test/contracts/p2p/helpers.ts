@@ -4,13 +4,21 @@ import { INITIAL_BALANCE, deployVaultFixture } from "../fixtures";
 import { latestTimestamp } from "../helpers";
 import {
   DESK_ACTION_TYPES,
+  RESERVATION_BATCH_TYPES,
   RESERVATION_TYPES,
   deskTypedDataDomain,
+  reservationBatchMessage,
   type DeskActionKind,
   type Order,
+  type ReserveItem,
 } from "../../../scripts/lib/desk-typed-data";
 import type { AcceptorDesk, TestToken } from "../../../typechain-types";
 import type { IAcceptorDesk } from "../../../typechain-types/contracts/AcceptorDesk";
+
+/** A reserve item with its own signature, for {reserve} and {openWithdrawal}. */
+export interface SignedReservation extends ReserveItem {
+  platformSignature: string;
+}
 
 export { OrderKind, hashOrder, tombstoneOf, type Order, DESK_ARBITRATION_PERIOD_S } from "../../../scripts/lib/desk-typed-data";
 
@@ -84,13 +92,23 @@ export async function signReservation(
   return signer.signTypedData(await deskDomain(desk), RESERVATION_TYPES, { ...order, slot, previous });
 }
 
-/** A signed ReserveCall for `order` into `slot`, stating the slot's current content. */
+/** The platform's (or its signer's) one EIP-712 signature over a whole reserveBatch. */
+export async function signReservationBatch(
+  desk: AcceptorDesk,
+  signer: Signer,
+  items: readonly ReserveItem[],
+  validBefore: bigint,
+): Promise<string> {
+  return signer.signTypedData(await deskDomain(desk), RESERVATION_BATCH_TYPES, reservationBatchMessage(items, validBefore));
+}
+
+/** A reservation of `order` into `slot`, stating the slot's current content, signed on its own. */
 export async function reserveCall(
   f: DeskFixture,
   order: Order,
   slot: bigint,
   signer: Signer = f.signerKey,
-): Promise<IAcceptorDesk.ReserveCallStruct> {
+): Promise<SignedReservation> {
   const previous = await f.desk.orderSlot(order.acceptor, slot);
   return { order, slot, previous, platformSignature: await signReservation(f.desk, signer, order, slot, previous) };
 }

@@ -11,10 +11,13 @@ import {
   placeOrder,
   reserveCall,
   signReservation,
+  signReservationBatch,
   tombstoneOf,
   type DeskFixture,
   type Order,
 } from "./helpers";
+import { latestTimestamp } from "../helpers";
+import type { ReserveItem } from "../../../scripts/lib/desk-typed-data";
 
 const ZERO = ethers.ZeroHash;
 
@@ -34,7 +37,7 @@ describe("AcceptorDesk reservations", function () {
       const tx = reserveWith(f, order, 7n);
       await expect(tx)
         .to.emit(f.desk, "OrderReserved")
-        .withArgs(order.orderId, f.acceptor.address, f.platform.address, 7n, asTuple(order));
+        .withArgs(order.orderId, f.acceptor.address, f.platform.address, 7n, hashOrder(order));
       await expect(tx).to.changeTokenBalances(f.token, [f.desk, f.acceptor, f.beneficiary], [0n, 0n, 0n]);
       expect(await f.desk.freeBalance(f.acceptor.address, order.token)).to.equal(LIQUIDITY - ORDER_AMOUNT);
       expect(await f.desk.orderSlot(f.acceptor.address, 7n)).to.equal(hashOrder(order));
@@ -182,35 +185,103 @@ describe("AcceptorDesk reservations", function () {
   });
 
   describe("reserveBatch", function () {
-    it("reserves the good ones, emits ReservationFailed for a failing one and returns the count", async function () {
+    /** The slot's current content for `order`, unsigned: reserveBatch takes one signature for all. */
+    const item = async (f: DeskFixture, order: Order, slot: bigint): Promise<ReserveItem> => ({
+      order,
+      slot,
+      previous: await f.desk.orderSlot(order.acceptor, slot),
+    });
+    const inAnHour = async () => BigInt(await latestTimestamp()) + 3600n;
+    const selector = (f: DeskFixture, name: string) => f.desk.interface.getError(name)!.selector;
+
+    it("reserves the good ones under one signature, emits ReservationFailed for failing ones and returns the count", async function () {
       const f = await loadFixture(deployDeskFixture);
-      const good1 = await reserveCall(f, await makeOrder(f), 0n);
-      const tooBig = await reserveCall(f, await makeOrder(f, { amount: LIQUIDITY + 1n }), 1n);
-      const good2 = await reserveCall(f, await makeOrder(f, { acceptor: f.acceptor2.address }), 0n);
-      const badSig = { ...(await reserveCall(f, await makeOrder(f), 2n)), platformSignature: await signReservation(f.desk, f.other, good1.order as Order, 2n, ZERO) };
-      const calls = [good1, tooBig, good2, badSig];
-      expect(await f.desk.reserveBatch.staticCall(calls)).to.equal(2n);
-      const tx = f.desk.reserveBatch(calls);
-      const selector = (name: string) => f.desk.interface.getError(name)!.selector;
+      const good1 = await item(f, await makeOrder(f), 0n);
+      const tooBig = await item(f, await makeOrder(f, { amount: LIQUIDITY + 1n }), 1n);
+      const good2 = await item(f, await makeOrder(f, { acceptor: f.acceptor2.address }), 0n);
+      // Another platform's order: the merchant's signer does not speak for it.
+      const foreign = await item(f, await makeOrder(f, { platform: f.other.address }), 2n);
+      const calls = [good1, tooBig, good2, foreign];
+      const validBefore = await inAnHour();
+      const sig = await signReservationBatch(f.desk, f.signerKey, calls, validBefore);
+      expect(await f.desk.reserveBatch.staticCall(calls, validBefore, sig)).to.equal(2n);
+      const tx = f.desk.connect(f.other).reserveBatch(calls, validBefore, sig);
       await expect(tx)
         .to.emit(f.desk, "ReservationFailed")
-        .withArgs((tooBig.order as Order).orderId, f.acceptor.address, selector("InsufficientFreeBalance"));
+        .withArgs(tooBig.order.orderId, f.acceptor.address, selector(f, "InsufficientFreeBalance"));
       await expect(tx)
         .to.emit(f.desk, "ReservationFailed")
-        .withArgs((badSig.order as Order).orderId, f.acceptor.address, selector("InvalidPlatformSignature"));
-      expect(await f.desk.orderSlot(f.acceptor.address, 0n)).to.equal(hashOrder(good1.order as Order));
-      expect(await f.desk.orderSlot(f.acceptor2.address, 0n)).to.equal(hashOrder(good2.order as Order));
+        .withArgs(foreign.order.orderId, f.acceptor.address, selector(f, "InvalidPlatformSignature"));
+      await expect(tx)
+        .to.emit(f.desk, "OrderReserved")
+        .withArgs(good2.order.orderId, f.acceptor2.address, f.platform.address, 0n, hashOrder(good2.order));
+      expect(await f.desk.orderSlot(f.acceptor.address, 0n)).to.equal(hashOrder(good1.order));
+      expect(await f.desk.orderSlot(f.acceptor2.address, 0n)).to.equal(hashOrder(good2.order));
       expect(await f.desk.orderSlot(f.acceptor.address, 1n)).to.equal(ZERO);
+      expect(await f.desk.orderSlot(f.acceptor.address, 2n)).to.equal(ZERO);
       expect(await f.desk.freeBalance(f.acceptor.address, await f.token.getAddress())).to.equal(LIQUIDITY - ORDER_AMOUNT);
+    });
+
+    it("accepts the platform's own batch signature, an EIP-1271 signer's, and the signer sending with none", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      const validBefore = await inAnHour();
+      const byPlatform = [await item(f, await makeOrder(f), 0n)];
+      const platformSig = await signReservationBatch(f.desk, f.platform, byPlatform, validBefore);
+      await expect(f.desk.reserveBatch(byPlatform, validBefore, platformSig)).to.emit(f.desk, "OrderReserved");
+      const unsigned = [await item(f, await makeOrder(f), 1n)];
+      await expect(f.desk.connect(f.signerKey).reserveBatch(unsigned, validBefore, "0x")).to.emit(f.desk, "OrderReserved");
+      const wallet = await ethers.deployContract("ERC1271WalletMock", [f.other.address]);
+      await f.vault.connect(f.platform).setInvoiceSigner(await wallet.getAddress());
+      const byWallet = [await item(f, await makeOrder(f), 2n), await item(f, await makeOrder(f), 3n)];
+      const walletSig = await signReservationBatch(f.desk, f.other, byWallet, validBefore);
+      expect(await f.desk.reserveBatch.staticCall(byWallet, validBefore, walletSig)).to.equal(2n);
+    });
+
+    it("refuses every item when the signature covers another batch (slot, item or bound changed) or nobody signed", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      const validBefore = await inAnHour();
+      const calls = [await item(f, await makeOrder(f), 0n), await item(f, await makeOrder(f), 1n)];
+      const sig = await signReservationBatch(f.desk, f.signerKey, calls, validBefore);
+      const refusedAll = async (tx: ReturnType<typeof f.desk.reserveBatch>, items: ReserveItem[]) => {
+        for (const c of items) {
+          await expect(tx)
+            .to.emit(f.desk, "ReservationFailed")
+            .withArgs(c.order.orderId, c.order.acceptor, selector(f, "InvalidPlatformSignature"));
+        }
+        await expect(tx).to.not.emit(f.desk, "OrderReserved");
+      };
+      const otherSlot = [calls[0], { ...calls[1], slot: 5n }];
+      await refusedAll(f.desk.reserveBatch(otherSlot, validBefore, sig), otherSlot);
+      await refusedAll(f.desk.reserveBatch([calls[0]], validBefore, sig), [calls[0]]);
+      await refusedAll(f.desk.reserveBatch(calls, validBefore + 1n, sig), calls);
+      await refusedAll(f.desk.connect(f.other).reserveBatch(calls, validBefore, "0x"), calls);
+      expect(await f.desk.orderSlot(f.acceptor.address, 0n)).to.equal(ZERO);
+    });
+
+    it("reverts with AuthorizationExpired from validBefore on, and a replayed batch reserves nothing", async function () {
+      const f = await loadFixture(deployDeskFixture);
+      const validBefore = await inAnHour();
+      const calls = [await item(f, await makeOrder(f), 0n)];
+      const sig = await signReservationBatch(f.desk, f.signerKey, calls, validBefore);
+      expect(await f.desk.reserveBatch.staticCall(calls, validBefore, sig)).to.equal(1n);
+      await (await f.desk.reserveBatch(calls, validBefore, sig)).wait();
+      await expect(f.desk.reserveBatch(calls, validBefore, sig))
+        .to.emit(f.desk, "ReservationFailed")
+        .withArgs(calls[0].order.orderId, f.acceptor.address, selector(f, "SlotMismatch"));
+      await time.setNextBlockTimestamp(validBefore);
+      await expect(f.desk.reserveBatch(calls, validBefore, sig))
+        .to.be.revertedWithCustomError(f.desk, "AuthorizationExpired")
+        .withArgs(validBefore, validBefore);
     });
 
     it("lets two reservations of one batch compete for the same slot: the second fails with SlotMismatch", async function () {
       const f = await loadFixture(deployDeskFixture);
-      const a = await reserveCall(f, await makeOrder(f), 0n);
-      const b = await reserveCall(f, await makeOrder(f), 0n);
-      await expect(f.desk.reserveBatch([a, b]))
+      const calls = [await item(f, await makeOrder(f), 0n), await item(f, await makeOrder(f), 0n)];
+      const validBefore = await inAnHour();
+      const sig = await signReservationBatch(f.desk, f.signerKey, calls, validBefore);
+      await expect(f.desk.reserveBatch(calls, validBefore, sig))
         .to.emit(f.desk, "ReservationFailed")
-        .withArgs((b.order as Order).orderId, f.acceptor.address, f.desk.interface.getError("SlotMismatch")!.selector);
+        .withArgs(calls[1].order.orderId, f.acceptor.address, selector(f, "SlotMismatch"));
     });
   });
 
