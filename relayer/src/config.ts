@@ -25,6 +25,8 @@ const chainSchema = z
     tronFullHost: z.url({ protocol: /^https?$/ }).optional(),
     /** The EscrowVault address: 0x hex on EVM chains, base58 (T…) or hex on TRON. */
     vaultAddress: z.string(),
+    /** P2P: the AcceptorDesk deployed beside the vault (same address forms). Default: none (no P2P on this chain). */
+    acceptorDeskAddress: z.string().optional(),
     /** First block to ingest: the vault's deployment block. */
     startBlock: z.number().int().min(0),
     /** Blocks below the head before an event counts as final. Default: 12 on EVM, 0 on TRON (finalized tag). */
@@ -41,11 +43,13 @@ const chainSchema = z
     feeLimitSun: z.number().int().min(1).default(200_000_000),
   })
   .superRefine((chain, ctx) => {
-    const valid = chain.kind === "tron" ? HEX_ADDRESS.test(chain.vaultAddress) || TRON_BASE58_ADDRESS.test(chain.vaultAddress) : HEX_ADDRESS.test(chain.vaultAddress);
-    if (!valid) {
+    const isAddress = (value: string) => (chain.kind === "tron" ? HEX_ADDRESS.test(value) || TRON_BASE58_ADDRESS.test(value) : HEX_ADDRESS.test(value));
+    for (const field of ["vaultAddress", "acceptorDeskAddress"] as const) {
+      const value = chain[field];
+      if (value === undefined || isAddress(value)) continue;
       ctx.addIssue({
         code: "custom",
-        path: ["vaultAddress"],
+        path: [field],
         message: chain.kind === "tron" ? "must be a TRON address (T… base58 or 0x hex)" : "must be a 0x-prefixed 20-byte hex address",
       });
     }

@@ -20,6 +20,10 @@ import { selectSweepableInvoices } from "./store/invoices-repository.js";
 import { expireDeposits, recordSightings, selectSightingCursor, selectWatchedDeposits } from "./store/deposits-repository.js";
 import { readSightings } from "./ingest/deposits.js";
 import { vaultAbi } from "./timeouts/batch.js";
+import { applyDeskEvents, createMatchingEngine, type MatchingEngine } from "./p2p/index.js";
+import { createP2pSender, createQueuedReservationPort } from "./p2p/chain-calls.js";
+import { openSecret } from "./merchants/keys.js";
+import { selectMerchantAddress, selectSigningKey } from "./store/merchants-repository.js";
 import { pruneIdempotencyKeys } from "./store/api-repository.js";
 import { openDb, type Db } from "./store/db.js";
 import { expireLeasesOfGoneProcess } from "./store/leases.js";
@@ -99,21 +103,27 @@ export async function startRelayer(config: RelayerConfig, options: StartOptions 
     const chains: ChainRuntime[] = [];
     const operatorKey = await resolveOperatorKey(config);
     const dispatcher = createWebhookDispatcher(ctx, { allowPrivateNetworks: config.webhooks.allowPrivateNetworks, requestTimeoutMs: config.webhooks.requestTimeoutMs });
+    const formatters = new Map<string, (hex: string) => string>();
+    const formatAddress = (chain: string, hex: string) => formatters.get(chain)?.(hex) ?? hex;
     for (const chainConfig of config.chains) {
-      const chain = await buildChain(ctx, chainConfig, operatorKey, () => dispatcher.wake());
+      const chain = await buildChain(ctx, chainConfig, operatorKey, () => dispatcher.wake(), { formatAddress, masterKey: config.masterKey });
+      formatters.set(chainConfig.name, chain.reader.formatAddress);
       cleanups.push(() => chain.reader.close());
       chainIds[chainConfig.name] = chain.chainId;
       chains.push(chain);
     }
     const webhooks = createWebhookEndpoints(ctx, { allowPrivateNetworks: config.webhooks.allowPrivateNetworks });
     const deposits = Object.fromEntries(chains.map((c) => [c.config.name, c.deposits]));
-    const app = createApi(ctx, { config, webhooks, chainIds, deposits, readiness: async () => readiness(chains), apiKeyMode: options.apiKeyMode ?? "live" });
+    // P2P: one matching engine per process; reservations and confirmations queue for the chains' senders.
+    const reservations = createQueuedReservationPort();
+    const engine = chains.some((c) => c.config.acceptorDeskAddress) ? createMatchingEngine(ctx, { reservations, formatAddress }) : undefined;
+    const app = createApi(ctx, { config, webhooks, chainIds, deposits, p2p: { reservations }, readiness: async () => readiness(chains), apiKeyMode: options.apiKeyMode ?? "live" });
     const server = await listen(app, config.api.host, config.api.port);
     cleanups.push(() => closeServer(server));
     const port = (server.address() as AddressInfo).port;
     const url = `http://${config.api.host.includes(":") ? `[${config.api.host}]` : config.api.host}:${port}`;
 
-    const loops = startLoops(ctx, dispatcher, chains);
+    const loops = startLoops(ctx, dispatcher, chains, engine);
     logger.info({ url, chains: chains.map((c) => c.config.name), timeouts: chains.filter((c) => c.driver).map((c) => c.config.name) }, "Relayer started");
 
     let stopping: Promise<void> | undefined;
@@ -138,8 +148,9 @@ export async function startRelayer(config: RelayerConfig, options: StartOptions 
 }
 
 /** Every long-lived loop; each resolves once `ctx.signal` aborts and it has finished its unit of work. */
-function startLoops(ctx: Context, dispatcher: WebhookDispatcher, chains: ChainRuntime[]): Promise<void>[] {
+function startLoops(ctx: Context, dispatcher: WebhookDispatcher, chains: ChainRuntime[], engine: MatchingEngine | undefined): Promise<void>[] {
   const loops = [guard(ctx.logger, "webhook dispatcher", dispatcher.run())];
+  if (engine) loops.push(guard(ctx.logger, "matching engine", engine.run()));
   for (const chain of chains) {
     const log = ctx.logger.child({ chain: chain.config.name });
     loops.push(
@@ -167,11 +178,18 @@ async function openDatabase(config: RelayerConfig): Promise<Db> {
 }
 
 /** `onIngested`: a range or reorg was committed, so the outbox has new events. */
-async function buildChain(ctx: Context, config: ChainConfig, operatorKey: string | undefined, onIngested: () => void): Promise<ChainRuntime> {
+async function buildChain(
+  ctx: Context,
+  config: ChainConfig,
+  operatorKey: string | undefined,
+  onIngested: () => void,
+  p2p: { formatAddress: (chain: string, hex: string) => string; masterKey: Buffer | undefined },
+): Promise<ChainRuntime> {
   const reader = createChainReader({ name: config.name, kind: config.kind, rpcUrl: config.rpcUrl }, { metrics: ctx.metrics });
   const chainId = await readChainId(reader, config);
   const vault = reader.parseAddress(config.vaultAddress);
   const deposits = await readChainDeposits(ctx, reader, vault);
+  const desk = config.acceptorDeskAddress ? reader.parseAddress(config.acceptorDeskAddress) : undefined;
   const ingest = createIngestRepository(ctx.db);
   const runtime: Partial<ChainRuntime> & { config: ChainConfig; reader: ChainReader; ingest: IngestRepository; chainId: bigint } = {
     config,
@@ -210,6 +228,7 @@ async function buildChain(ctx: Context, config: ChainConfig, operatorKey: string
       if ((result.kind === "block" && result.domainEvents.length > 0) || result.kind === "reorg" || (result.kind === "idle" && (result.sightings ?? 0) > 0)) onIngested();
     },
     ...(deposits ? { deposits: depositIngestion(ctx, config.name, deposits, reader) } : {}),
+    ...(desk ? { desk: { address: desk, apply: async (tx, records) => void (await applyDeskEvents(tx, records, { format: p2p.formatAddress })) } } : {}),
   });
   if (operatorKey) {
     runtime.driver = createTimeoutDriver(ctx, {
@@ -217,6 +236,7 @@ async function buildChain(ctx: Context, config: ChainConfig, operatorKey: string
       writer: buildWriter(ctx, config, chainId, operatorKey),
       store: createTimeoutsRepository(ctx.db),
       ...(deposits ? { sweeps: { router: deposits.router, list: (chainTime: bigint, limit: number) => selectSweepableInvoices(ctx.db, config.name, chainTime, limit) } } : {}),
+      ...(desk && p2p.masterKey ? { p2p: createP2pSender({ db: ctx.db, chain: config.name, chainId, desk, platform: platformSigner(ctx, config.name, p2p.masterKey) }) } : {}),
       options: {
         vault,
         chainId,
@@ -318,6 +338,16 @@ async function readChainDeposits(ctx: Context, reader: ChainReader, vault: strin
     ctx.logger.warn({ chain: reader.chain, err: error }, "The vault reports no deposit addresses; scan-to-pay is off on this chain");
     return undefined;
   }
+}
+
+/** A platform's address on `chain` and its invoice signer's wallet, which the desk accepts for it. */
+function platformSigner(ctx: Context, chain: string, masterKey: Buffer) {
+  return async (platformId: string) => {
+    const address = await selectMerchantAddress(ctx.db, platformId, chain);
+    const sealed = await selectSigningKey(ctx.db, platformId);
+    if (!address || !sealed) throw new NonRetryableUserError(`Platform ${platformId} has no address or signing key on ${chain}`);
+    return { address, wallet: new Wallet(openSecret(masterKey, sealed.encryptedKey, platformId)) };
+  };
 }
 
 /** What ingestion needs to watch deposit addresses: the watch list, and sightings above the confirmed head. */

@@ -34,7 +34,8 @@ export interface DeskEventOrigin {
 export type DeskEvent =
   | { name: "LiquidityDeposited"; acceptor: string; token: string; amount: bigint }
   | { name: "LiquidityWithdrawn"; acceptor: string; token: string; to: string; amount: bigint }
-  | { name: "OrderReserved"; orderId: string; acceptor: string; platform: string; slot: bigint; order: DeskOrder }
+  /** A Deposit reservation. The desk logs the order's hash, not the order: the relayer that signed it knows it. */
+  | { name: "OrderReserved"; orderId: string; acceptor: string; platform: string; slot: bigint; orderHash: string }
   | { name: "OrderOpened"; orderId: string; acceptor: string; platform: string; slot: bigint; order: DeskOrder }
   | { name: "ReservationFailed"; orderId: string; acceptor: string; reason: string }
   | { name: "OrderConfirmed"; orderId: string; acceptor: string; slot: bigint; by: string }
@@ -72,7 +73,8 @@ export function freeBalanceDelta(event: DeskEvent, order: { kind: DeskOrderKind;
     case "LiquidityWithdrawn":
       return -event.amount;
     case "OrderReserved":
-      return -event.order.amount;
+      // Another relayer's reservation states no amount: its balance is reconciled with setFreeBalance.
+      return order ? -order.amount : 0n;
     case "OrderConfirmed":
       return order?.kind === "withdrawal" ? order.amount : 0n;
     case "OrderCancelled":

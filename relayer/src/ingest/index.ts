@@ -6,6 +6,8 @@ import type { Context } from "../common/context.js";
 import { isRetryable } from "../common/errors.js";
 import type { DomainEventRow, IngestRepository, StoredBlock } from "../store/ingest-repository.js";
 import type { DepositWatch } from "./deposits.js";
+import type { DeskRecord } from "../domain/p2p-desk.js";
+import type { Db } from "../store/db.js";
 import { pollOnce } from "./poll.js";
 import { createAdaptiveRange, type AdaptiveRange } from "./range.js";
 
@@ -74,6 +76,8 @@ export interface IngesterParams {
   range?: AdaptiveRange;
   /** Called after each committed block range or reorg. */
   onChange?: (result: TickResult) => void;
+  /** P2P: the AcceptorDesk's events, applied in the transaction of the range that holds them. */
+  desk?: { address: string; apply(tx: Db, records: DeskRecord[]): Promise<void> };
   /** Scan-to-pay: watch deposit addresses in confirmed ranges, and report sightings above them. */
   deposits?: DepositWatch & {
     /** Where the last sighting scan ended (null: never). */
@@ -106,6 +110,7 @@ export function createIngester(params: IngesterParams): Ingester {
       maxEventsPerCommit: chain.maxEventsPerCommit,
       rememberedBlocks: () => store.getRecentBlocks(chain.name),
       ...(params.deposits ? { deposits: params.deposits } : {}),
+      ...(params.desk ? { desk: params.desk.address } : {}),
     });
     ctx.metrics.ingestHeadBlock.set(labels, polled.head);
     switch (polled.kind) {
@@ -134,6 +139,7 @@ export function createIngester(params: IngesterParams): Ingester {
           blocks: polled.blocks,
           events: polled.events,
           depositEvents: polled.depositEvents,
+          ...(params.desk && polled.deskEvents.length > 0 ? { alsoInTransaction: (tx: Db) => params.desk!.apply(tx, polled.deskEvents) } : {}),
           reorgWindowBlocks: chain.reorgWindowBlocks ?? REORG_WINDOW_BLOCKS,
         });
         for (const e of polled.events) ctx.metrics.ingestEvents.inc({ chain: chain.name, event: e.event.name });

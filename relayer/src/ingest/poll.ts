@@ -2,6 +2,8 @@ import type { BlockHeader, ChainReader, HeadTag, RawLog } from "../chains/index.
 import { RangeTooLargeError, RetryableError } from "../common/errors.js";
 import { assignSubjects, decodeVaultLog, vaultEventTopics, type ChainEvent, type VaultEvent } from "../domain/vault-events.js";
 import { readDepositLogs, toDepositEvent, type DepositChainEvent, type DepositWatch } from "./deposits.js";
+import { decodeDeskLog, deskEventTopics } from "../domain/p2p-desk-logs.js";
+import type { DeskRecord } from "../domain/p2p-desk.js";
 import type { IngestCursor, StoredBlock } from "../store/ingest-repository.js";
 import type { AdaptiveRange } from "./range.js";
 import { extendsCursor, findCommonAncestor } from "./reorg.js";
@@ -12,7 +14,7 @@ export const MAX_EVENTS_PER_COMMIT = 2_000;
 /** What one poll found. Polling only detects; the ingester hands the result to the store. */
 export type PollResult =
   | { kind: "idle"; head: number; lastBlock: number }
-  | { kind: "block"; head: number; fromBlock: number; toBlock: BlockHeader; blocks: BlockHeader[]; events: ChainEvent[]; depositEvents: DepositChainEvent[] }
+  | { kind: "block"; head: number; fromBlock: number; toBlock: BlockHeader; blocks: BlockHeader[]; events: ChainEvent[]; depositEvents: DepositChainEvent[]; deskEvents: DeskRecord[] }
   | { kind: "reorg"; head: number; ancestor: StoredBlock; orphanedFrom: number }
   | { kind: "range_refused"; head: number; rangeBlocks: number };
 
@@ -30,6 +32,8 @@ export interface PollParams {
   maxEventsPerCommit?: number;
   /** Deposit addresses to watch (scan-to-pay); absent: vault logs only. */
   deposits?: DepositWatch;
+  /** The AcceptorDesk (P2P), lower-case hex; absent: no desk events. */
+  desk?: string;
   /** The remembered block hashes; read only when a reorg is suspected. */
   rememberedBlocks(): Promise<StoredBlock[]>;
 }
@@ -58,12 +62,13 @@ export async function pollOnce(p: PollParams): Promise<PollResult> {
   }
   const toBlock = toNumber === fromBlock ? first : await p.reader.getBlock(toNumber);
   let logs;
-  let depositLogs;
+  let depositLogs: (RawLog & { subjectId?: string })[];
   try {
     // Read the watch list after the head: an invoice created later can only be paid in a later block.
     const watched = p.deposits ? await p.deposits.watched() : undefined;
     logs = await p.reader.getLogs({ fromBlock, toBlock: toNumber, address: p.vault, topics: [vaultEventTopics()] });
     depositLogs = p.deposits && watched ? await readDepositLogs(p.reader, { fromBlock, toBlock: toNumber }, p.deposits, watched) : [];
+    if (p.desk) depositLogs.push(...(await p.reader.getLogs({ fromBlock, toBlock: toNumber, address: p.desk, topics: [deskEventTopics()] })).filter((log) => log.address === p.desk));
   } catch (error) {
     if (!(error instanceof RangeTooLargeError)) throw error;
     return { kind: "range_refused", head, rangeBlocks: p.range.shrink() };
@@ -95,10 +100,12 @@ export async function pollOnce(p: PollParams): Promise<PollResult> {
   }
   const decoded: { blockNumber: number; blockHash: string; txHash: string; logIndex: number; event: VaultEvent }[] = [];
   const depositDecoded: Omit<DepositChainEvent, "chain" | "blockTimestamp">[] = [];
+  const deskDecoded: { log: RawLog; event: NonNullable<ReturnType<typeof decodeDeskLog>> }[] = [];
   for (const log of ours) {
+    const deskEvent = p.desk !== undefined && log.address === p.desk && log.subjectId === undefined ? decodeDeskLog(log) : null;
     const depositEvent = log.subjectId === undefined ? null : toDepositEvent(log, log.subjectId);
-    const event = depositEvent ? null : decodeVaultLog(log);
-    if (!event && !depositEvent) continue;
+    const event = depositEvent || deskEvent || log.address !== p.vault ? null : decodeVaultLog(log);
+    if (!event && !depositEvent && !deskEvent) continue;
     let header = headers.get(log.blockNumber);
     if (!header) {
       header = await p.reader.getBlock(log.blockNumber);
@@ -107,12 +114,17 @@ export async function pollOnce(p: PollParams): Promise<PollResult> {
     if (header.hash !== log.blockHash) throw new RetryableError(`${p.chain}: logs of block ${log.blockNumber} came from another fork; retrying`);
     const where = { blockNumber: log.blockNumber, blockHash: log.blockHash, txHash: log.transactionHash, logIndex: log.logIndex };
     if (depositEvent) depositDecoded.push({ ...where, ...depositEvent });
+    else if (deskEvent) deskDecoded.push({ log, event: deskEvent });
     else decoded.push({ ...where, event: event! });
   }
   const events: ChainEvent[] = assignSubjects(decoded).map((e) => ({ ...e, chain: p.chain, blockTimestamp: headers.get(e.blockNumber)!.timestamp }));
   const depositEvents: DepositChainEvent[] = depositDecoded.map((e) => ({ ...e, chain: p.chain, blockTimestamp: headers.get(e.blockNumber)!.timestamp }));
   // Remember the range end and every block that produced an event: enough to find the ancestor precisely.
-  const remembered = new Set([end.number, ...events.map((e) => e.blockNumber), ...depositEvents.map((e) => e.blockNumber)]);
+  const deskEvents: DeskRecord[] = deskDecoded.map(({ log, event }) => ({
+    origin: { chain: p.chain, blockNumber: log.blockNumber, blockHash: log.blockHash, txHash: log.transactionHash, logIndex: log.logIndex, blockTimestamp: headers.get(log.blockNumber)!.timestamp },
+    event,
+  }));
+  const remembered = new Set([end.number, ...events.map((e) => e.blockNumber), ...depositEvents.map((e) => e.blockNumber), ...deskEvents.map((e) => e.origin.blockNumber)]);
   const blocks = [...headers.values()].filter((header) => remembered.has(header.number));
-  return { kind: "block", head, fromBlock, toBlock: end, blocks, events, depositEvents };
+  return { kind: "block", head, fromBlock, toBlock: end, blocks, events, depositEvents, deskEvents };
 }

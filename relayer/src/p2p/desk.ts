@@ -26,6 +26,8 @@ export interface DeskApplyResult {
 function inputOf(event: DeskOrderEvent, order: P2pOrderRow): OrderInput | null {
   switch (event.name) {
     case "OrderReserved":
+      // The deadline is the one the relayer signed, recorded on the order when it sent the batch.
+      return { type: "desk.reserved", deadline: order.deadline ?? 0n };
     case "OrderOpened":
       return { type: "desk.reserved", deadline: event.order.deadline };
     case "ReservationFailed":
@@ -61,10 +63,10 @@ export async function applyDeskEvents(tx: Db, records: readonly DeskRecord[], op
     if (isOrderEvent(event) && !order) {
       unknown.add(event.orderId.toLowerCase());
       // A reservation states its amount and token: the balance follows the chain even for unknown orders.
-      if (event.name === "OrderReserved") deltas.push({ chain: origin.chain, address: event.acceptor, token: event.order.token, delta: freeBalanceDelta(event, null) });
+      if (event.name === "OrderOpened") deltas.push({ chain: origin.chain, address: event.acceptor, token: event.order.token, delta: freeBalanceDelta(event, null) });
       continue;
     }
-    const token = order?.token ?? ("token" in event ? event.token : event.name === "OrderReserved" ? event.order.token : null);
+    const token = order?.token ?? ("token" in event ? event.token : event.name === "OrderOpened" ? event.order.token : null);
     if (token) deltas.push({ chain: origin.chain, address: event.acceptor, token, delta: freeBalanceDelta(event, order ?? null) });
     if (!order || !isOrderEvent(event)) continue;
     const input = inputOf(event, order);

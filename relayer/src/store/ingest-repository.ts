@@ -41,6 +41,8 @@ export interface BlockRangeCommit extends ChainIdentity {
   events: ChainEvent[];
   /** Token transfers at watched deposit addresses and DepositRouter events, in log order. Default: none. */
   depositEvents?: DepositChainEvent[];
+  /** More writes that must commit with the range (the P2P desk's events), run last in its transaction. */
+  alsoInTransaction?: (tx: Db) => Promise<void>;
   /** Keep block hashes this far below `toBlock` (plus one older anchor). */
   reorgWindowBlocks: number;
 }
@@ -183,6 +185,7 @@ async function commitRange(tx: Db, input: BlockRangeCommit) {
   const depositDerived = await foldDeposits(tx, chain, depositInputs, input);
   const domainEvents = await appendToOutbox(tx, chain, await newDerivedEvents(tx, chain, [...derived, ...depositDerived]));
   await pruneBlocks(tx, chain, input.toBlock.number - input.reorgWindowBlocks);
+  await input.alsoInTransaction?.(tx);
   return { events: input.events.length + depositEvents.length, domainEvents };
 }
 

@@ -347,3 +347,15 @@ async function recordOutcomes(tx: Db, changes: readonly OrderChange[]): Promise<
     [recordsetJson(rows)],
   );
 }
+
+/**
+ * The on-chain deadlines the relayer signed into a reservation batch, recorded when it sends the
+ * batch: the desk's OrderReserved logs the order's hash, not its fields.
+ */
+export async function recordReservationDeadlines(tx: Db, items: readonly { orderId: string; deadline: bigint }[]): Promise<void> {
+  if (items.length === 0) return;
+  await tx.query(
+    `UPDATE p2p_orders o SET deadline = x.deadline FROM ${recordsetFrom("$1", { order_id: "text", deadline: "bigint" })} WHERE o.order_id = x.order_id`,
+    [recordsetJson(items.map((i) => ({ order_id: i.orderId.toLowerCase(), deadline: i.deadline.toString() })))],
+  );
+}

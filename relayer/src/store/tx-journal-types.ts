@@ -1,7 +1,7 @@
 /** Types of the transaction journal and the signed-action queue, shared by the store and timeouts/. */
 
 export type TxState = "intended" | "signed" | "sent" | "mined" | "confirmed" | "replaced" | "failed";
-export type TxKind = "timeouts" | "sweeps" | "signed_action" | "nonce_fill";
+export type TxKind = "timeouts" | "sweeps" | "p2p" | "signed_action" | "nonce_fill";
 export const OPEN_TX_STATES: readonly TxState[] = ["intended", "signed", "sent", "mined"];
 export const TX_STATES: readonly TxState[] = ["intended", "signed", "sent", "mined", "confirmed", "replaced", "failed"];
 

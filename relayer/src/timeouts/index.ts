@@ -10,6 +10,7 @@ import { MAX_TIMEOUT_BATCH, buildTimeoutCall } from "./batch.js";
 import { createJournal } from "./journal.js";
 import { buildActionCall } from "./signed-actions.js";
 import { buildSweepCall, MAX_SWEEP_BATCH } from "./sweeps.js";
+import type { P2pSender } from "../p2p/chain-calls.js";
 import type { InvoiceRecord } from "../store/invoices-repository.js";
 
 export { enqueueSignedAction, type SignedActionInput } from "./signed-actions.js";
@@ -20,6 +21,8 @@ export const POLL_INTERVAL_MS = 3_000;
 export const SENDER_LEASE_TTL_MS = 30_000;
 /** An EVM transaction not mined after this long is replaced with higher fees. */
 export const STUCK_AFTER_MS = 90_000;
+/** P2P transactions (reservation batches, confirmations) sent per tick. */
+const P2P_TXS_PER_TICK = 5;
 /** Signed actions sent per tick. */
 const ACTIONS_PER_TICK = 10;
 /** Backoff after failed ticks: doubles up to the cap. */
@@ -56,7 +59,7 @@ export interface TimeoutDriverOptions {
 
 export type TimeoutTickResult =
   | { kind: "follower" }
-  | { kind: "worked"; reconciled: number; timeoutTxs: number; escrows: number; sweepTxs: number; sweeps: number; actions: number; chainTime: number };
+  | { kind: "worked"; reconciled: number; timeoutTxs: number; escrows: number; sweepTxs: number; sweeps: number; p2pTxs: number; actions: number; chainTime: number };
 
 export interface TimeoutDriver {
   readonly holder: string;
@@ -80,6 +83,8 @@ export interface TimeoutDriverParams {
     /** Sweepable invoices at chain time, not carried by a live transaction, with their deposit version. */
     list(chainTime: bigint, limit: number): Promise<{ invoice: InvoiceRecord; version: string }[]>;
   };
+  /** P2P: reservations and confirmations the AcceptorDesk is owed. */
+  p2p?: P2pSender;
 }
 
 /**
@@ -126,6 +131,19 @@ export function createTimeoutDriver(ctx: Context, params: TimeoutDriverParams): 
     return row ? { txs: 1, sweeps: due.length } : { txs: 0, sweeps: 0 };
   }
 
+  async function sendP2p(chainTime: bigint): Promise<number> {
+    if (!params.p2p) return 0;
+    let sent = 0;
+    for (let i = 0; i < P2P_TXS_PER_TICK; i++) {
+      const next = await params.p2p.next(chainTime);
+      if (!next) break;
+      const row = await journal.submit("p2p", next.call, next.subjects, (reserved) => next.attach(reserved.id));
+      if (row) sent++;
+      else await next.notSent("the desk would refuse the call");
+    }
+    return sent;
+  }
+
   async function sendActions(): Promise<number> {
     await store.requeueOrphanActions(chain);
     let sent = 0;
@@ -158,9 +176,10 @@ export function createTimeoutDriver(ctx: Context, params: TimeoutDriverParams): 
     const before = BigInt(head.timestamp) - margin;
     const timeouts = await sendTimeouts(before);
     const sweeps = await sendSweeps(BigInt(head.timestamp));
+    const p2pTxs = await sendP2p(BigInt(head.timestamp));
     const actions = await sendActions();
     await updateMetrics(before);
-    return { kind: "worked", reconciled, timeoutTxs: timeouts.txs, escrows: timeouts.escrows, sweepTxs: sweeps.txs, sweeps: sweeps.sweeps, actions, chainTime: head.timestamp };
+    return { kind: "worked", reconciled, timeoutTxs: timeouts.txs, escrows: timeouts.escrows, sweepTxs: sweeps.txs, sweeps: sweeps.sweeps, p2pTxs, actions, chainTime: head.timestamp };
   }
 
   return {
@@ -173,7 +192,7 @@ export function createTimeoutDriver(ctx: Context, params: TimeoutDriverParams): 
         try {
           const result = await tick();
           failures = 0;
-          if (result.kind === "worked" && (result.timeoutTxs > 0 || result.sweepTxs > 0 || result.actions > 0)) wait = 0;
+          if (result.kind === "worked" && (result.timeoutTxs > 0 || result.sweepTxs > 0 || result.p2pTxs > 0 || result.actions > 0)) wait = 0;
         } catch (error) {
           if (!isRetryable(error)) log.error({ err: error }, "Timeout driver tick failed; retrying with backoff");
           else log.warn({ err: error }, "Timeout driver tick failed; retrying");

@@ -3,7 +3,7 @@ import { applyDeskEvents, createMatchingEngine, type DeskRecord } from "../../..
 import type { Db } from "../../../relayer/src/store/db.js";
 import { migrate } from "../../../relayer/src/store/migrate.js";
 import { selectLiquidity, upsertBlock } from "../../../relayer/src/store/p2p-acceptors-repository.js";
-import { selectAudit, selectOrder } from "../../../relayer/src/store/p2p-orders-repository.js";
+import { recordReservationDeadlines, selectAudit, selectOrder } from "../../../relayer/src/store/p2p-orders-repository.js";
 import { storeEngines } from "../support/engines.js";
 import { addAcceptor, CHAIN, doubleReservations, insertPlatform, orderInput, orders, p2pContext, recordingPort, resetP2p, TOKEN } from "./support.js";
 
@@ -188,7 +188,9 @@ describe.each(engines)("matching engine on $name", ({ open }) => {
     await engine({ reservations: port }).matchBatch();
     const id = String(order.id);
     const deskOrder = { orderId: id, kind: "deposit" as const, token: TOKEN, acceptor: x.address, platform: `0x${"cc".repeat(20)}`, beneficiary: `0x${"bb".repeat(20)}`, arbiter: `0x${"0".repeat(40)}`, amount: 100_000_000n, deadline: 1_800_000_000n, disputedAt: 0n };
-    await db.transaction((tx) => applyDeskEvents(tx, [{ ...desk(1, { name: "OrderReserved", orderId: id, acceptor: x.address, platform: deskOrder.platform, slot: 0n, order: deskOrder }), slotContent: `0x${"ab".repeat(32)}` }]));
+    // The sender records the deadline it signed; the desk's OrderReserved carries only the order's hash.
+    await db.transaction((tx) => recordReservationDeadlines(tx, [{ orderId: id, deadline: deskOrder.deadline }]));
+    await db.transaction((tx) => applyDeskEvents(tx, [{ ...desk(1, { name: "OrderReserved", orderId: id, acceptor: x.address, platform: deskOrder.platform, slot: 0n, orderHash: `0x${"ab".repeat(32)}` }), slotContent: `0x${"ab".repeat(32)}` }]));
     expect(await row(id)).toMatchObject({ status: "reserved", deadline: 1_800_000_000n });
     expect(await liquidity(x.address)).toMatchObject({ freeBalance: 200_000_000n, reserved: 0n });
 

@@ -85,6 +85,8 @@ export interface VaultFixture {
   chainId: bigint;
   vault: string;
   token: string;
+  /** The AcceptorDesk deployed beside the vault (P2P), lower-case hex. */
+  desk: string;
   deployBlock: number;
   merchant: JsonRpcSigner;
   payer: JsonRpcSigner;
@@ -140,6 +142,7 @@ export async function deployVaultFixture(node: HardhatNode): Promise<VaultFixtur
     chainId,
     vault: vault.toLowerCase(),
     token: token.toLowerCase(),
+    desk: record.contracts.AcceptorDesk!.address.toLowerCase(),
     deployBlock: record.contracts.EscrowVault!.blockNumber,
     merchant,
     payer,

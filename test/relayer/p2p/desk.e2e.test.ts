@@ -1,0 +1,232 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Contract, HDNodeWallet, type JsonRpcSigner, type TransactionReceipt } from "ethers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OrderKind } from "../../../scripts/lib/desk-typed-data.js";
+import { silentLogger } from "../../../relayer/src/common/logger.js";
+import { parseConfig, type RelayerConfig } from "../../../relayer/src/config.js";
+import { createMerchants, invoiceChains } from "../../../relayer/src/merchants/index.js";
+import { startRelayer, type RunningRelayer } from "../../../relayer/src/runtime.js";
+import { openDb } from "../../../relayer/src/store/db.js";
+import { migrate } from "../../../relayer/src/store/migrate.js";
+import { createWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from "../../../relayer/src/webhooks/index.js";
+import { AcceptorDesk__factory, TestToken__factory } from "../../../typechain-types/index.js";
+import { deployVaultFixture, freePort, startHardhatNode, type HardhatNode, type VaultFixture } from "../support/hardhat-node.js";
+
+/**
+ * P2P deposit orders end to end on a Hardhat node: acceptors hold liquidity in the AcceptorDesk and
+ * trust the platform; the platform creates orders through the API; the relayer's matching engine
+ * picks an acceptor, the relayer reserves on chain with one platform-signed reserveBatch through its
+ * transaction journal, and the desk's events drive each order: confirmed and released, re-matched
+ * after a decline, disputed and resolved by the arbiter. Every step reaches the platform as a signed
+ * webhook.
+ */
+
+const MNEMONIC = "test test test test test test test test test test test junk";
+const OPERATOR = HDNodeWallet.fromPhrase(MNEMONIC, undefined, "m/44'/60'/0'/0/9");
+const LIQUIDITY = 500_000_000n;
+const AMOUNT = 100_000_000n;
+const WAIT_MS = 40_000;
+
+let node: HardhatNode;
+let fx: VaultFixture;
+let dir: string;
+let relayer: RunningRelayer | undefined;
+let receiver: WebhookReceiver | undefined;
+let platformKey = "";
+const acceptors: { signer: JsonRpcSigner; address: string; id: string; key: string }[] = [];
+const received: ReceivedWebhook[] = [];
+
+async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + WAIT_MS;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}; received: ${received.map((e) => e.type).join(", ")}`);
+}
+
+async function api(method: string, path: string, body?: unknown, key = platformKey) {
+  const response = await fetch(`${relayer!.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body ? { "content-type": "application/json" } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked by assertions
+  return { status: response.status, json: (await response.json()) as any };
+}
+
+const wait = async (tx: Promise<{ wait(): Promise<TransactionReceipt | null> }>) => (await (await tx).wait())!;
+const order = async (id: string) => (await api("GET", `/v1/p2p/orders/${id}`)).json;
+const orderIn = (id: string, status: string) => waitFor(`order ${id} ${status}`, async () => ((await order(id)).status === status ? order(id) : undefined));
+const webhook = (id: string, type: string) => waitFor(`${type} for ${id}`, () => received.find((e) => e.type === type && (e.data as { id?: string }).id === id));
+const desk = (signer: JsonRpcSigner) => new Contract(fx.desk, AcceptorDesk__factory.abi, signer);
+const balanceOf = async (who: string) => BigInt(await new Contract(fx.token, TestToken__factory.abi, fx.provider).getFunction("balanceOf")(who));
+
+/** The desk's Order exactly as the relayer reserved it, rebuilt from the API's view. */
+async function deskOrder(json: Record<string, unknown> & { acceptor: { address: string } }) {
+  return {
+    orderId: json.id,
+    kind: OrderKind.Deposit,
+    token: fx.token,
+    acceptor: json.acceptor.address,
+    platform: await fx.merchant.getAddress(),
+    beneficiary: json.beneficiary,
+    arbiter: json.arbiter,
+    amount: BigInt(json.amount as string),
+    deadline: BigInt(json.deadline as number),
+    disputedAt: BigInt((json.disputedAt as number | null) ?? 0),
+  };
+}
+
+function config(dataDir: string): RelayerConfig {
+  return parseConfig(
+    {
+      chains: [{ name: "local", kind: "evm", rpcUrl: node.url, vaultAddress: fx.vault, acceptorDeskAddress: fx.desk, startBlock: fx.deployBlock, confirmations: 0, timeoutMarginSeconds: 0, pollIntervalMs: 200 }],
+      dataDir,
+      api: { host: "127.0.0.1", port: 0 },
+      webhooks: { allowPrivateNetworks: true, requestTimeoutMs: 5_000 },
+      logLevel: "silent",
+    },
+    { RELAYER_MASTER_KEY: randomBytes(32).toString("hex"), OPERATOR_PRIVATE_KEY: OPERATOR.privateKey },
+  );
+}
+
+/** A liquidity provider: funds on chain, liquidity in the desk, trust in the platform, then registered through the API. */
+async function addAcceptor(index: number) {
+  const signer = await fx.provider.getSigner(index);
+  const address = (await signer.getAddress()).toLowerCase();
+  const deployer = await fx.provider.getSigner(0);
+  await wait(new Contract(fx.token, TestToken__factory.abi, deployer).getFunction("mint")(address, LIQUIDITY));
+  await wait(new Contract(fx.token, TestToken__factory.abi, signer).getFunction("approve")(fx.desk, LIQUIDITY));
+  await wait(desk(signer).getFunction("depositLiquidity")(fx.token, LIQUIDITY));
+  await wait(desk(signer).getFunction("setPlatformTrusted")(await fx.merchant.getAddress(), true));
+  const registered = await api("POST", "/v1/p2p/acceptors", {
+    name: `Acceptor ${index}`,
+    reference: `acc-${index}`,
+    chain: "local",
+    address,
+    minAmount: "1000000",
+    maxAmount: "500000000",
+    dailyLimit: "5000000000",
+    fiatMethods: ["sepa"],
+    fiatCurrencies: ["EUR"],
+    rates: { EUR: "0.92" },
+    online: true,
+    autoAccept: false,
+  });
+  expect(registered.status, JSON.stringify(registered.json)).toBe(201);
+  acceptors.push({ signer, address, id: registered.json.acceptor.id, key: registered.json.apiKey });
+}
+
+const newOrder = async (reference: string) => {
+  const created = await api("POST", "/v1/p2p/orders", {
+    kind: "deposit",
+    chain: "local",
+    token: fx.token,
+    amount: AMOUNT.toString(),
+    reference,
+    userReference: `user-${reference}`,
+    beneficiary: `0x${randomBytes(20).toString("hex")}`,
+    arbiter: (await fx.arbiter.getAddress()).toLowerCase(),
+    fiatCurrency: "EUR",
+    fiatMethod: "sepa",
+  });
+  expect(created.status, JSON.stringify(created.json)).toBe(201);
+  return String(created.json.id);
+};
+
+/** The matched acceptor accepts with its own key; the relayer then reserves on chain. */
+async function acceptMatched(id: string) {
+  const matched = await orderIn(id, "matched");
+  const acceptor = acceptors.find((a) => a.id === matched.acceptor.id)!;
+  expect((await api("POST", `/v1/p2p/orders/${id}/accept`, {}, acceptor.key)).status).toBe(200);
+  return { acceptor, reserved: await orderIn(id, "reserved") };
+}
+
+beforeAll(async () => {
+  node = await startHardhatNode();
+  fx = await deployVaultFixture(node);
+  dir = mkdtempSync(join(tmpdir(), "relayer-p2p-"));
+  const cfg = config(join(dir, "db"));
+  const db = await openDb({ dataDir: cfg.dataDir });
+  await migrate(db);
+  const merchants = createMerchants({ db, logger: silentLogger() }, { chains: invoiceChains(cfg, { local: fx.chainId }), masterKey: cfg.masterKey! });
+  const platform = await merchants.create({ name: "Game", chains: [{ chain: "local", payoutAddress: (await fx.merchant.getAddress()).toLowerCase() }] });
+  platformKey = (await merchants.createApiKey(platform.id, { mode: "test" })).key;
+  await db.close();
+  relayer = await startRelayer(cfg, { logger: silentLogger(), apiKeyMode: "test" });
+  // The desk accepts reservations signed by the platform's registered invoice signer, which the relayer holds.
+  const registration = (await api("GET", "/v1/merchant")).json.chains[0].registerSigner;
+  await wait(fx.merchant.sendTransaction({ to: registration.to, data: registration.data }));
+  const port = await freePort();
+  const endpoint = await api("POST", "/v1/webhook-endpoints", { url: `http://127.0.0.1:${port}/webhooks` });
+  receiver = await createWebhookReceiver({ port, secret: endpoint.json.secret, onEvent: (event) => void received.push(event), print: () => undefined });
+  await addAcceptor(4);
+  await addAcceptor(5);
+}, 120_000);
+
+afterAll(async () => {
+  await relayer?.stop();
+  await receiver?.close();
+  await node?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("P2P deposit orders on a Hardhat node", () => {
+  it("sees the acceptors' liquidity on the desk", async () => {
+    for (const a of acceptors) {
+      const got = await waitFor(`liquidity of ${a.address}`, async () => {
+        const json = (await api("GET", `/v1/p2p/acceptors/${a.id}`)).json;
+        return JSON.stringify(json).includes(LIQUIDITY.toString()) ? json : undefined;
+      });
+      expect(JSON.stringify(got)).toContain(LIQUIDITY.toString());
+    }
+  });
+
+  it("matches, reserves on chain, and releases to the beneficiary once the acceptor confirms", async () => {
+    const id = await newOrder("confirm");
+    const { acceptor, reserved } = await acceptMatched(id);
+    await webhook(id, "order.reserved");
+    expect(BigInt(await desk(acceptor.signer).getFunction("freeBalance")(acceptor.address, fx.token))).toBe(LIQUIDITY - AMOUNT);
+    expect((await api("POST", `/v1/p2p/orders/${id}/mark-paid`, {})).json.status).toBe("paid_marked");
+    await wait(desk(acceptor.signer).getFunction("confirm")(await deskOrder(reserved), BigInt(reserved.slot)));
+    await orderIn(id, "released");
+    await webhook(id, "order.released");
+    expect(await balanceOf(reserved.beneficiary)).toBe(AMOUNT);
+    expect(received.filter((e) => (e.data as { id?: string }).id === id).map((e) => e.type)).toEqual(
+      expect.arrayContaining(["order.created", "order.matched", "order.reserved", "order.paid_marked", "order.confirmed", "order.released"]),
+    );
+  });
+
+  it("re-matches an order the first acceptor declines, to the other acceptor", async () => {
+    const id = await newOrder("decline");
+    const first = await orderIn(id, "matched");
+    const decliner = acceptors.find((a) => a.id === first.acceptor.id)!;
+    expect((await api("POST", `/v1/p2p/orders/${id}/decline`, { reason: "no time" }, decliner.key)).status).toBe(200);
+    const again = await waitFor("re-match", async () => {
+      const json = await order(id);
+      return json.status === "matched" && json.acceptor.id !== decliner.id ? json : undefined;
+    });
+    expect(again.attempt).toBe(2);
+    const { reserved } = await acceptMatched(id);
+    expect(reserved.acceptor.id).not.toBe(decliner.id);
+  });
+
+  it("a disputed order is resolved by the arbiter's split on the desk", async () => {
+    const id = await newOrder("dispute");
+    const { reserved } = await acceptMatched(id);
+    // The user says they paid; the acceptor does not confirm; the platform disputes for its user.
+    await wait(desk(fx.merchant).getFunction("dispute")(await deskOrder(reserved), BigInt(reserved.slot)));
+    const disputed = await orderIn(id, "disputed");
+    await webhook(id, "order.disputed");
+    await wait(desk(fx.arbiter).getFunction("resolve")(await deskOrder(disputed), BigInt(disputed.slot), AMOUNT / 4n));
+    const resolved = await orderIn(id, "resolved");
+    await webhook(id, "order.resolved");
+    expect(resolved).toMatchObject({ payeeAmount: (AMOUNT / 4n).toString(), payerAmount: ((AMOUNT * 3n) / 4n).toString() });
+    expect(await balanceOf(reserved.beneficiary)).toBe(AMOUNT / 4n);
+  });
+});
