@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Interface, type Wallet } from "ethers";
 import {
   DESK_ACTION_TYPES,
+  DESK_ARBITRATION_PERIOD_S,
   deskTypedDataDomain,
   OrderKind,
   RESERVATION_BATCH_TYPES,
@@ -13,7 +14,7 @@ import { AcceptorDesk__factory } from "../../../typechain-types/index.js";
 import type { TxCall } from "../chains/writer.js";
 import type { Db } from "../store/db.js";
 import { attachChainCalls, claimChainCalls, insertChainCalls, releaseChainCalls, type ChainCallRow } from "../store/p2p-chain-calls-repository.js";
-import { recordReservationDeadlines, selectOrdersForUpdate, type P2pOrderRow } from "../store/p2p-orders-repository.js";
+import { recordReservationDeadlines, selectExpirableOrders, selectOrdersForUpdate, type P2pOrderRow } from "../store/p2p-orders-repository.js";
 import type { TxSubject } from "../store/tx-journal-types.js";
 import { applyDeskEvents } from "./desk.js";
 import type { ConfirmRequest, ReservationPort, ReservationRequest } from "./ports.js";
@@ -33,6 +34,8 @@ export const MAX_RESERVATION_BATCH = 20;
  * and an item that failed once could succeed later (docs/p2p.md, "Typed data").
  */
 export const RESERVATION_VALIDITY_SECONDS = 300;
+/** Orders per expireBatch. */
+export const MAX_EXPIRY_BATCH = 20;
 /** Confirmations signed for the platform stay valid this long. */
 const CONFIRM_VALIDITY_SECONDS = 3_600;
 const ZERO_HASH = `0x${"0".repeat(64)}`;
@@ -137,6 +140,8 @@ export function createP2pSender(params: P2pSenderParams): P2pSender {
     const [claimed] = await claimChainCalls(params.db, params.chain, "confirm", 1);
     if (!claimed) return null;
     const request = claimed.request as unknown as Omit<Record<keyof ConfirmRequest, string>, "authorization"> & { authorization?: Record<string, string> };
+    // A deposit is the acceptor's to confirm: without its signed authorisation it confirms on the desk itself.
+    if (request.kind === "deposit" && !request.authorization) return null;
     const platform = await params.platform(request.platformId);
     const [order] = await params.db.transaction((tx) => selectOrdersForUpdate(tx, [claimed.orderId]));
     if (!order || order.deadline === null) {
@@ -167,6 +172,25 @@ export function createP2pSender(params: P2pSenderParams): P2pSender {
     );
   }
 
+  /** Past-deadline orders, expired in one expireBatch: the acceptor's liquidity goes back to it. */
+  async function expiries(chainTime: bigint): Promise<P2pSend | null> {
+    const due = await selectExpirableOrders(params.db, params.chain, chainTime, DESK_ARBITRATION_PERIOD_S, MAX_EXPIRY_BATCH);
+    if (due.length === 0) return null;
+    const platforms = new Map<string, string>();
+    const calls = [];
+    for (const order of due) {
+      if (!platforms.has(order.platformId)) platforms.set(order.platformId, (await params.platform(order.platformId)).address);
+      calls.push({ order: orderStruct(order, platforms.get(order.platformId)!, order.deadline!), slot: order.slot! });
+    }
+    return {
+      call: { to: params.desk, data: desk().encodeFunctionData("expireBatch", [calls]) },
+      subjects: due.map((o) => ({ id: `p2p-expire:${o.orderId}`, version: String(o.version) })),
+      attach: async () => undefined,
+      // expireBatch skips what it cannot expire instead of reverting: nothing to undo.
+      notSent: async () => undefined,
+    };
+  }
+
   async function signConfirm(wallet: Wallet, order: Order, slot: bigint, deadline: bigint) {
     // Permit2-style nonces: any unused one works, so a random 128-bit value needs no coordination.
     const nonce = BigInt(`0x${randomBytes(16).toString("hex")}`);
@@ -177,7 +201,7 @@ export function createP2pSender(params: P2pSenderParams): P2pSender {
 
   return {
     async next(chainTime) {
-      return (await reservations(chainTime)) ?? (await confirmation());
+      return (await reservations(chainTime)) ?? (await confirmation()) ?? (await expiries(chainTime));
     },
   };
 }

@@ -359,3 +359,18 @@ export async function recordReservationDeadlines(tx: Db, items: readonly { order
     [recordsetJson(items.map((i) => ({ order_id: i.orderId.toLowerCase(), deadline: i.deadline.toString() })))],
   );
 }
+
+/**
+ * Orders whose desk escrow anyone may now expire at chain time `chainTime`: past the deadline and not
+ * disputed, or disputed longer than the arbitration period; not already carried by a live transaction.
+ */
+export async function selectExpirableOrders(db: Db, chain: string, chainTime: bigint, arbitrationSeconds: bigint, limit: number): Promise<P2pOrderRow[]> {
+  const rows = await db.query<Row>(
+    `SELECT * FROM p2p_orders o WHERE o.chain = $1 AND o.deadline IS NOT NULL
+       AND ((o.status IN ('reserved', 'paid_marked') AND o.deadline < $2) OR (o.status = 'disputed' AND o.disputed_at + $3 < $2))
+       AND NOT EXISTS (SELECT 1 FROM tx_journal_subjects s WHERE s.chain = o.chain AND s.subject_id = 'p2p-expire:' || o.order_id AND s.subject_version = o.version::text)
+     ORDER BY o.deadline LIMIT $4`,
+    [chain, chainTime.toString(), arbitrationSeconds.toString(), limit],
+  );
+  return rows.map(toOrderRow);
+}

@@ -122,15 +122,15 @@ async function addAcceptor(index: number) {
   acceptors.push({ signer, address, id: registered.json.acceptor.id, key: registered.json.apiKey });
 }
 
-const newOrder = async (reference: string) => {
+const newOrder = async (reference: string, kind: "deposit" | "withdrawal" = "deposit", beneficiary = `0x${randomBytes(20).toString("hex")}`) => {
   const created = await api("POST", "/v1/p2p/orders", {
-    kind: "deposit",
+    kind,
     chain: "local",
     token: fx.token,
     amount: AMOUNT.toString(),
     reference,
     userReference: `user-${reference}`,
-    beneficiary: `0x${randomBytes(20).toString("hex")}`,
+    beneficiary,
     arbiter: (await fx.arbiter.getAddress()).toLowerCase(),
     fiatCurrency: "EUR",
     fiatMethod: "sepa",
@@ -176,7 +176,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe("P2P deposit orders on a Hardhat node", () => {
+describe("P2P orders on a Hardhat node", () => {
   it("sees the acceptors' liquidity on the desk", async () => {
     for (const a of acceptors) {
       const got = await waitFor(`liquidity of ${a.address}`, async () => {
@@ -228,5 +228,37 @@ describe("P2P deposit orders on a Hardhat node", () => {
     await webhook(id, "order.resolved");
     expect(resolved).toMatchObject({ payeeAmount: (AMOUNT / 4n).toString(), payerAmount: ((AMOUNT * 3n) / 4n).toString() });
     expect(await balanceOf(reserved.beneficiary)).toBe(AMOUNT / 4n);
+  });
+
+  it("a withdrawal: the platform's tokens go into the desk, and its confirmation credits the acceptor's liquidity", async () => {
+    const platform = await fx.merchant.getAddress();
+    const deployer = await fx.provider.getSigner(0);
+    await wait(new Contract(fx.token, TestToken__factory.abi, deployer).getFunction("mint")(platform, AMOUNT));
+    await wait(new Contract(fx.token, TestToken__factory.abi, fx.merchant).getFunction("approve")(fx.desk, AMOUNT));
+    const id = await newOrder("withdrawal", "withdrawal", platform.toLowerCase());
+    const { acceptor } = await acceptMatched(id);
+    expect(await balanceOf(platform)).toBe(0n);
+    const before = BigInt(await desk(acceptor.signer).getFunction("freeBalance")(acceptor.address, fx.token));
+    // The acceptor paid the user in fiat; the platform confirms for its user, signed by the relayer for it.
+    expect((await api("POST", `/v1/p2p/orders/${id}/mark-paid`, {}, acceptor.key)).status).toBe(200);
+    expect((await api("POST", `/v1/p2p/orders/${id}/confirm`, {})).status).toBe(200);
+    await orderIn(id, "released");
+    expect(BigInt(await desk(acceptor.signer).getFunction("freeBalance")(acceptor.address, fx.token)) - before).toBe(AMOUNT);
+  });
+
+  it("an order nobody confirms expires on the relayer's own expireBatch, and the liquidity returns", async () => {
+    const id = await newOrder("expire");
+    const { acceptor, reserved } = await acceptMatched(id);
+    const before = BigInt(await desk(acceptor.signer).getFunction("freeBalance")(acceptor.address, fx.token));
+    // The decline test's order is still reserved and unconfirmed too: whatever this acceptor holds expires.
+    const held = (await api("GET", "/v1/p2p/orders?limit=100")).json.items.filter(
+      (o: { status: string; acceptor: { id: string } | null }) => o.acceptor?.id === acceptor.id && (o.status === "reserved" || o.status === "paid_marked"),
+    );
+    expect(held.map((o: { id: string }) => o.id)).toContain(id);
+    await node.rpc("evm_increaseTime", [reserved.paymentWindowSeconds + 60]);
+    await node.rpc("evm_mine");
+    for (const o of held) await orderIn(o.id, "expired");
+    await webhook(id, "order.expired");
+    expect(BigInt(await desk(acceptor.signer).getFunction("freeBalance")(acceptor.address, fx.token)) - before).toBe(AMOUNT * BigInt(held.length));
   });
 });
