@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-import { runCli } from "./cli/program.js";
-import { processIo } from "./cli/io.js";
 
 /** Entry point of `relayer` (`npm run relayer -- <command>`): see `relayer --help`. */
 
@@ -26,6 +24,10 @@ function listenForStop(): Promise<string> {
 
 const args = process.argv.slice(2);
 const stopRequested = SERVICES.has(args[0] ?? "") ? listenForStop() : undefined;
+// Loaded after the listeners are in place: loading the relayer takes seconds, and a stop signal in
+// that window would otherwise kill the process outright instead of stopping it cleanly.
+const { runCli } = await import("./cli/program.js");
+const { processIo } = await import("./cli/io.js");
 const code = await runCli(args, processIo(), { untilStopped: () => stopRequested ?? listenForStop() });
 // Idle keep-alive sockets and timers left by libraries must not hold a finished command open.
 process.exit(code);

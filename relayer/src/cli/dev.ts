@@ -59,6 +59,7 @@ export function devConfig(options: DevOptions, env: NodeJS.ProcessEnv): RelayerC
           kind: "evm",
           rpcUrl: options.rpcUrl ?? `http://127.0.0.1:${env.LOCAL_RPC_PORT ?? DEV_RPC_PORT}`,
           vaultAddress: record.contracts.EscrowVault.address,
+          ...(record.contracts.AcceptorDesk ? { acceptorDeskAddress: record.contracts.AcceptorDesk.address } : {}),
           startBlock: record.contracts.EscrowVault.blockNumber,
           confirmations: 0,
           timeoutMarginSeconds: 0,
@@ -76,7 +77,7 @@ export function devConfig(options: DevOptions, env: NodeJS.ProcessEnv): RelayerC
 }
 
 interface DeploymentRecord {
-  contracts: { EscrowVault: { address: string; blockNumber: number }; TestToken?: { address: string } };
+  contracts: { EscrowVault: { address: string; blockNumber: number }; TestToken?: { address: string }; AcceptorDesk?: { address: string } };
 }
 
 export function readDeployment(path: string): DeploymentRecord {

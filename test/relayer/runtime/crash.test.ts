@@ -322,7 +322,9 @@ describe.each(engines)("relayer start on $name, SIGKILLed and restarted during a
       await node.rpc("evm_setAutomine", [true]);
     });
 
-    // Every short hold comes due; the last relayer finishes the work without further kills.
+    // Every short hold comes due; the last relayer finishes the work without further kills. It must be
+    // up first: earlier ones may have finished everything already, and a stop must find it running.
+    if (!(await untilStarted(relayer!))) throw new Error(`the last relayer did not start:\n${relayer!.output().slice(-4_000)}`);
     await node.rpc("evm_increaseTime", [PLAN.shortHoldSeconds[1] + 60]);
     await node.rpc("evm_mine");
     let chain: ChainEvent[] = [];
