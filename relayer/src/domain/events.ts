@@ -16,21 +16,23 @@ export type DomainEventType =
   | DepositEventType;
 
 /** Scan-to-pay webhooks (docs/deposits.md): the BTCPay-style statuses and exceptions, and what moved. */
-export type DepositEventType =
-  | "deposit.payment_seen"
-  | "deposit.payment_received"
-  | "deposit.wrong_token_received"
-  | "deposit.processing"
-  | "deposit.settled"
-  | "deposit.expired"
-  | "deposit.invalid"
-  | "deposit.paid_partial"
-  | "deposit.paid_over"
-  | "deposit.paid_late"
-  | "deposit.refunded"
-  | "deposit.accepted"
-  | "deposit.recovered"
-  | "deposit.sweep_failed";
+export const DEPOSIT_EVENT_TYPES = [
+  "deposit.payment_seen",
+  "deposit.payment_received",
+  "deposit.wrong_token_received",
+  "deposit.processing",
+  "deposit.settled",
+  "deposit.expired",
+  "deposit.invalid",
+  "deposit.paid_partial",
+  "deposit.paid_over",
+  "deposit.paid_late",
+  "deposit.refunded",
+  "deposit.accepted",
+  "deposit.recovered",
+  "deposit.sweep_failed",
+] as const;
+export type DepositEventType = (typeof DEPOSIT_EVENT_TYPES)[number];
 
 /**
  * 128 bits of SHA-256: ids are compared, never trusted for security, and stay readable in logs.

@@ -56,7 +56,7 @@ export type OrderEventType =
   | "order.expired"
   | "order.failed";
 
-export const ORDER_EVENT_TYPES: readonly OrderEventType[] = [
+export const ORDER_EVENT_TYPES = [
   "order.created",
   "order.matched",
   "order.rematching",
@@ -70,7 +70,7 @@ export const ORDER_EVENT_TYPES: readonly OrderEventType[] = [
   "order.cancelled",
   "order.expired",
   "order.failed",
-];
+] as const satisfies readonly OrderEventType[];
 
 export interface OrderState {
   kind: OrderKind;

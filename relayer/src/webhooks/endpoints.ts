@@ -1,4 +1,6 @@
 import type { Context } from "../common/context.js";
+import { DEPOSIT_EVENT_TYPES } from "../domain/events.js";
+import { ORDER_EVENT_TYPES } from "../domain/p2p-order.js";
 import { NonRetryableUserError } from "../common/errors.js";
 import {
   disableEndpoint,
@@ -46,34 +48,9 @@ export const WEBHOOK_EVENT_TYPES = [
   "escrow.extended",
   "escrow.timeout_executed",
   "escrow.payout_deferred",
-  "deposit.payment_seen",
-  "deposit.payment_received",
-  "deposit.wrong_token_received",
-  "deposit.processing",
-  "deposit.settled",
-  "deposit.expired",
-  "deposit.invalid",
-  "deposit.paid_partial",
-  "deposit.paid_over",
-  "deposit.paid_late",
-  "deposit.refunded",
-  "deposit.accepted",
-  "deposit.recovered",
-  "deposit.sweep_failed",
+  ...DEPOSIT_EVENT_TYPES,
   "event.reverted",
-  "order.created",
-  "order.matched",
-  "order.rematching",
-  "order.reserved",
-  "order.paid_marked",
-  "order.confirmed",
-  "order.released",
-  "order.disputed",
-  "order.resolved",
-  "order.extended",
-  "order.cancelled",
-  "order.expired",
-  "order.failed",
+  ...ORDER_EVENT_TYPES,
   "endpoint.disabled",
   "endpoint.test",
 ] as const;

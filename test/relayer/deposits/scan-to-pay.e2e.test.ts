@@ -1,11 +1,9 @@
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Contract, HDNodeWallet, type TransactionReceipt } from "ethers";
+import { Contract, type TransactionReceipt } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../../relayer/src/common/logger.js";
-import { parseConfig, type RelayerConfig } from "../../../relayer/src/config.js";
 import { createMerchants, invoiceChains } from "../../../relayer/src/merchants/index.js";
 import { startRelayer, type RunningRelayer } from "../../../relayer/src/runtime.js";
 import { openDb } from "../../../relayer/src/store/db.js";
@@ -13,6 +11,7 @@ import { migrate } from "../../../relayer/src/store/migrate.js";
 import { createWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from "../../../relayer/src/webhooks/index.js";
 import { DepositRouter__factory, EscrowVault__factory, TestToken__factory } from "../../../typechain-types/index.js";
 import { deployVaultFixture, freePort, startHardhatNode, type HardhatNode, type VaultFixture } from "../support/hardhat-node.js";
+import { callApi, localRelayerConfig, waitUntil } from "../support/relayer-e2e.js";
 
 /**
  * Scan-to-pay end to end, on a Hardhat node under an EVM chain id and under TRON's: the relayer hands
@@ -23,12 +22,9 @@ import { deployVaultFixture, freePort, startHardhatNode, type HardhatNode, type 
  * unit is accounted for (received = swept + refunded, nothing left behind).
  */
 
-const MNEMONIC = "test test test test test test test test test test test junk";
-const OPERATOR = HDNodeWallet.fromPhrase(MNEMONIC, undefined, "m/44'/60'/0'/0/9");
 const AMOUNT = 5_000_000n;
 const EXPIRES_IN_SECONDS = 600;
 const WAIT_MS = 40_000;
-const WAIT_STEP_MS = 100;
 
 type Case = "exact" | "short" | "over" | "late" | "double" | "wrongToken";
 const CASES: Case[] = ["exact", "short", "over", "late", "double", "wrongToken"];
@@ -44,28 +40,12 @@ describe.each([31337, 728126428])("scan-to-pay on a Hardhat node with chain id %
   const received: ReceivedWebhook[] = [];
   const invoices = new Map<Case, { id: string; address: string; paymentUri: string; signed: Record<string, unknown> }>();
 
-  async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-    const deadline = Date.now() + WAIT_MS;
-    while (Date.now() < deadline) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
-    }
-    throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}; received: ${received.map((e) => e.type).join(", ")}`);
-  }
+  const waitFor = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>) => waitUntil(what, WAIT_MS, received, probe);
 
   const webhook = (c: Case, type: string) => waitFor(`${type} for ${c}`, () => received.find((e) => e.type === type && (e.data as { invoiceId?: string }).invoiceId === invoices.get(c)!.id));
   const typesOf = (c: Case) => received.filter((e) => (e.data as { invoiceId?: string }).invoiceId === invoices.get(c)!.id).map((e) => e.type);
 
-  async function api(method: string, path: string, body?: unknown) {
-    const response = await fetch(`${relayer!.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${apiKey}`, ...(body ? { "content-type": "application/json" } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked by assertions
-    return { status: response.status, json: (await response.json()) as any };
-  }
+  const api = (method: string, path: string, body?: unknown) => callApi(relayer!.url, apiKey, method, path, body);
 
   const deposit = async (c: Case) => (await api("GET", `/v1/invoices/${invoices.get(c)!.id}`)).json.deposit;
   const wait = async (tx: Promise<{ wait(): Promise<TransactionReceipt | null> }>) => (await (await tx).wait())!;
@@ -74,19 +54,6 @@ describe.each([31337, 728126428])("scan-to-pay on a Hardhat node with chain id %
   const balanceOf = async (tokenAddress: string, who: string) => BigInt(await new Contract(tokenAddress, TestToken__factory.abi, fx.provider).getFunction("balanceOf")(who));
   const pay = (c: Case, amount: bigint) => wait(token().getFunction("transfer")(invoices.get(c)!.address, amount));
 
-  function config(dataDir: string): RelayerConfig {
-    return parseConfig(
-      {
-        chains: [{ name: "local", kind: "evm", rpcUrl: node.url, vaultAddress: fx.vault, startBlock: fx.deployBlock, confirmations: 0, timeoutMarginSeconds: 0, pollIntervalMs: 200 }],
-        dataDir,
-        api: { host: "127.0.0.1", port: 0 },
-        webhooks: { allowPrivateNetworks: true, requestTimeoutMs: 5_000 },
-        logLevel: "silent",
-      },
-      { RELAYER_MASTER_KEY: randomBytes(32).toString("hex"), OPERATOR_PRIVATE_KEY: OPERATOR.privateKey },
-    );
-  }
-
   beforeAll(async () => {
     node = await startHardhatNode({ chainId });
     fx = await deployVaultFixture(node);
@@ -94,7 +61,7 @@ describe.each([31337, 728126428])("scan-to-pay on a Hardhat node with chain id %
     otherToken = new Contract(await (await new TestToken__factory(deployer as never).deploy("Other", "OTH", 6)).getAddress(), TestToken__factory.abi, deployer);
     await wait(otherToken.getFunction("mint")(await fx.payer.getAddress(), 10n ** 12n));
     dir = mkdtempSync(join(tmpdir(), "relayer-deposits-"));
-    const cfg = config(join(dir, "db"));
+    const cfg = localRelayerConfig(node, fx, join(dir, "db"));
     const db = await openDb({ dataDir: cfg.dataDir });
     await migrate(db);
     const merchants = createMerchants({ db, logger: silentLogger() }, { chains: invoiceChains(cfg, { local: fx.chainId }), masterKey: cfg.masterKey! });

@@ -2,11 +2,10 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Contract, HDNodeWallet, type JsonRpcSigner, type TransactionReceipt } from "ethers";
+import { Contract, type JsonRpcSigner, type TransactionReceipt } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OrderKind } from "../../../scripts/lib/desk-typed-data.js";
 import { silentLogger } from "../../../relayer/src/common/logger.js";
-import { parseConfig, type RelayerConfig } from "../../../relayer/src/config.js";
 import { createMerchants, invoiceChains } from "../../../relayer/src/merchants/index.js";
 import { startRelayer, type RunningRelayer } from "../../../relayer/src/runtime.js";
 import { openDb } from "../../../relayer/src/store/db.js";
@@ -14,6 +13,7 @@ import { migrate } from "../../../relayer/src/store/migrate.js";
 import { createWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from "../../../relayer/src/webhooks/index.js";
 import { AcceptorDesk__factory, TestToken__factory } from "../../../typechain-types/index.js";
 import { deployVaultFixture, freePort, startHardhatNode, type HardhatNode, type VaultFixture } from "../support/hardhat-node.js";
+import { callApi, localRelayerConfig, waitUntil } from "../support/relayer-e2e.js";
 
 /**
  * P2P deposit orders end to end on a Hardhat node: acceptors hold liquidity in the AcceptorDesk and
@@ -24,8 +24,6 @@ import { deployVaultFixture, freePort, startHardhatNode, type HardhatNode, type 
  * webhook.
  */
 
-const MNEMONIC = "test test test test test test test test test test test junk";
-const OPERATOR = HDNodeWallet.fromPhrase(MNEMONIC, undefined, "m/44'/60'/0'/0/9");
 const LIQUIDITY = 500_000_000n;
 const AMOUNT = 100_000_000n;
 const WAIT_MS = 40_000;
@@ -39,25 +37,8 @@ let platformKey = "";
 const acceptors: { signer: JsonRpcSigner; address: string; id: string; key: string }[] = [];
 const received: ReceivedWebhook[] = [];
 
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}; received: ${received.map((e) => e.type).join(", ")}`);
-}
-
-async function api(method: string, path: string, body?: unknown, key = platformKey) {
-  const response = await fetch(`${relayer!.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body ? { "content-type": "application/json" } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked by assertions
-  return { status: response.status, json: (await response.json()) as any };
-}
+const waitFor = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>) => waitUntil(what, WAIT_MS, received, probe);
+const api = (method: string, path: string, body?: unknown, key = platformKey) => callApi(relayer!.url, key, method, path, body);
 
 const wait = async (tx: Promise<{ wait(): Promise<TransactionReceipt | null> }>) => (await (await tx).wait())!;
 const order = async (id: string) => (await api("GET", `/v1/p2p/orders/${id}`)).json;
@@ -80,19 +61,6 @@ async function deskOrder(json: Record<string, unknown> & { acceptor: { address: 
     deadline: BigInt(json.deadline as number),
     disputedAt: BigInt((json.disputedAt as number | null) ?? 0),
   };
-}
-
-function config(dataDir: string): RelayerConfig {
-  return parseConfig(
-    {
-      chains: [{ name: "local", kind: "evm", rpcUrl: node.url, vaultAddress: fx.vault, acceptorDeskAddress: fx.desk, startBlock: fx.deployBlock, confirmations: 0, timeoutMarginSeconds: 0, pollIntervalMs: 200 }],
-      dataDir,
-      api: { host: "127.0.0.1", port: 0 },
-      webhooks: { allowPrivateNetworks: true, requestTimeoutMs: 5_000 },
-      logLevel: "silent",
-    },
-    { RELAYER_MASTER_KEY: randomBytes(32).toString("hex"), OPERATOR_PRIVATE_KEY: OPERATOR.privateKey },
-  );
 }
 
 /** A liquidity provider: funds on chain, liquidity in the desk, trust in the platform, then registered through the API. */
@@ -151,7 +119,7 @@ beforeAll(async () => {
   node = await startHardhatNode();
   fx = await deployVaultFixture(node);
   dir = mkdtempSync(join(tmpdir(), "relayer-p2p-"));
-  const cfg = config(join(dir, "db"));
+  const cfg = localRelayerConfig(node, fx, join(dir, "db"), { acceptorDeskAddress: fx.desk });
   const db = await openDb({ dataDir: cfg.dataDir });
   await migrate(db);
   const merchants = createMerchants({ db, logger: silentLogger() }, { chains: invoiceChains(cfg, { local: fx.chainId }), masterKey: cfg.masterKey! });
