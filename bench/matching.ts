@@ -34,6 +34,8 @@ const USDT = 1_000_000n;
 const METHODS = ["sepa", "revolut", "wise", "pix", "upi"];
 const CURRENCIES = ["EUR", "USD", "BRL", "INR"];
 const OUT_PATH = join(__dirname, "out", "matching.json");
+/** BENCH_PROFILE=1: time every statement the engine runs, grouped by its first words, and print the totals. */
+const PROFILE = process.env.BENCH_PROFILE === "1";
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 const random = seededRandom(2026);
@@ -97,9 +99,41 @@ interface Run {
   seconds: number;
 }
 
+const profile = new Map<string, { n: number; ms: number }>();
+const statementKey = (sql: string) => sql.replace(/\s+/g, " ").trim().slice(0, 70);
+/** The same Db with every statement (inside transactions too) timed into `profile`. */
+function profiled(db: Db): Db {
+  const timed = async <T>(sql: string, run: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await run();
+    } finally {
+      const entry = profile.get(statementKey(sql)) ?? { n: 0, ms: 0 };
+      entry.n++;
+      entry.ms += performance.now() - started;
+      profile.set(statementKey(sql), entry);
+    }
+  };
+  return {
+    kind: db.kind,
+    query: (sql, params) => timed(sql, () => db.query(sql, params)),
+    exec: (sql) => timed(sql, () => db.exec(sql)),
+    transaction: (fn) => db.transaction((tx) => fn(profiled(tx))),
+    close: () => db.close(),
+  };
+}
+
+function printProfile(totalMs: number): void {
+  const rows = [...profile.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  const sqlMs = rows.reduce((s, [, e]) => s + e.ms, 0);
+  log(`  profile: ${Math.round(totalMs)} ms wall, ${Math.round(sqlMs)} ms in SQL round trips, ${Math.round(totalMs - sqlMs)} ms elsewhere (JS)`);
+  for (const [key, e] of rows) log(`  ${String(Math.round(e.ms)).padStart(7)} ms ${String(e.n).padStart(5)}x  ${key}`);
+  profile.clear();
+}
+
 /** Runs one engine until a batch claims nothing (every order matched or deferred as unmatchable). */
 async function drain(db: Db, seed: number): Promise<Omit<Run, "seconds">> {
-  const ctx = { db, logger: silentLogger(), metrics: createMetrics(), signal: new AbortController().signal };
+  const ctx = { db: PROFILE ? profiled(db) : db, logger: silentLogger(), metrics: createMetrics(), signal: new AbortController().signal };
   const engine = createMatchingEngine(ctx, { seed, batchSize: BATCH, engineId: `bench-${seed}` });
   const run = { matched: 0, retried: 0, batches: [] as number[] };
   for (let round = 0; round < 10 * Math.ceil(ORDERS / BATCH) + 10; round++) {
@@ -117,6 +151,7 @@ async function measure(db: Db, engines: number): Promise<Run> {
   const started = performance.now();
   const runs = await Promise.all(Array.from({ length: engines }, (_, i) => drain(db, 100 + i)));
   const seconds = (performance.now() - started) / 1000;
+  if (PROFILE) printProfile(seconds * 1000);
   return { matched: runs.reduce((s, r) => s + r.matched, 0), retried: runs.reduce((s, r) => s + r.retried, 0), batches: runs.flatMap((r) => r.batches), seconds };
 }
 
