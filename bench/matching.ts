@@ -5,11 +5,14 @@
  * same database at once. Writes bench/out/matching.json (flat keys):
  *   orders_per_s                        orders matched per second, one engine
  *   double_reservations                 counted from the store afterwards by an independent SQL check
+ *   batch_size                          orders per batch transaction (BENCH_BATCH)
  *   matched, unmatchable, batches, batch_p50_ms, batch_p99_ms, rss_mb
+ *   cpu_s.node, cpu_s.postgres          CPU seconds the one-engine run used in this process and in the cluster
+ *   orders_per_cpu_s                    matched / (both): what the run costs apart from other load on the machine
  *   concurrent.orders_per_s, concurrent.double_reservations, concurrent.matched, concurrent.unmatchable, concurrent.retried
- * Run: npm run bench:matching (BENCH_ACCEPTORS=1000 BENCH_ORDERS=10000 BENCH_BATCH=1000 by default).
+ * Run: npm run bench:matching (BENCH_ACCEPTORS=1000 BENCH_ORDERS=10000 BENCH_BATCH=2000 by default).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { silentLogger } from "../relayer/src/common/logger.js";
 import { createMetrics } from "../relayer/src/common/metrics.js";
@@ -28,7 +31,7 @@ const env = (name: string, fallback: number) => {
 };
 const ACCEPTORS = env("BENCH_ACCEPTORS", 1_000);
 const ORDERS = env("BENCH_ORDERS", 10_000);
-const BATCH = env("BENCH_BATCH", 1_000);
+const BATCH = env("BENCH_BATCH", 2_000);
 const TARGET_ORDERS_PER_S = 1_000;
 const USDT = 1_000_000n;
 const METHODS = ["sepa", "revolut", "wise", "pix", "upi"];
@@ -155,6 +158,36 @@ async function measure(db: Db, engines: number): Promise<Run> {
   return { matched: runs.reduce((s, r) => s + r.matched, 0), retried: runs.reduce((s, r) => s + r.retried, 0), batches: runs.flatMap((r) => r.batches), seconds };
 }
 
+/**
+ * CPU seconds used so far by the cluster's postmaster and its children (the pool's backends), from
+ * /proc; 0 where /proc is missing. With the node process's own CPU time this says what a run costs
+ * apart from the other work on the machine.
+ */
+function clusterCpuSeconds(postmasterPid: number): number {
+  let ticks = 0;
+  for (const entry of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      // Fields after the parenthesised command: state ppid … utime (14th) stime (15th).
+      const fields = readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]!.split(" ");
+      if (Number(entry) === postmasterPid || Number(fields[1]) === postmasterPid) ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks / 100;
+}
+
+async function postmasterPid(db: Db): Promise<number> {
+  const dir = (await db.query<{ data_directory: string }>(`SHOW data_directory`))[0]!.data_directory;
+  return Number(readFileSync(join(dir, "postmaster.pid"), "utf8").split("\n")[0]);
+}
+
+const cpuNow = (pid: number) => ({ node: process.cpuUsage(), postgres: clusterCpuSeconds(pid) });
+const cpuSince = (start: ReturnType<typeof cpuNow>, pid: number) => {
+  const used = process.cpuUsage(start.node);
+  return { node: (used.user + used.system) / 1e6, postgres: clusterCpuSeconds(pid) - start.postgres };
+};
+
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -174,8 +207,12 @@ async function main(): Promise<void> {
     await registerAcceptors(db, platform);
     log(`Opening ${ORDERS} orders; matching with one engine (batches of ${BATCH})`);
     await openOrders(db, platform, "a");
+    const pid = await postmasterPid(db);
+    const cpuStart = cpuNow(pid);
     const single = await measure(db, 1);
+    const cpu = cpuSince(cpuStart, pid);
     const figures: Record<string, number> = {
+      batch_size: BATCH,
       orders_per_s: Math.round(single.matched / single.seconds),
       double_reservations: await doubleReservations(db),
       matched: single.matched,
@@ -183,6 +220,9 @@ async function main(): Promise<void> {
       batches: single.batches.length,
       batch_p50_ms: Math.round(percentile(single.batches, 50)),
       batch_p99_ms: Math.round(percentile(single.batches, 99)),
+      "cpu_s.node": Number(cpu.node.toFixed(1)),
+      "cpu_s.postgres": Number(cpu.postgres.toFixed(1)),
+      orders_per_cpu_s: Math.round(single.matched / (cpu.node + cpu.postgres)),
     };
     log(`Again with two engines at once on the same database`);
     await resetOrders(db);
