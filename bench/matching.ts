@@ -5,11 +5,14 @@
  * same database at once. Writes bench/out/matching.json (flat keys):
  *   orders_per_s                        orders matched per second, one engine
  *   double_reservations                 counted from the store afterwards by an independent SQL check
+ *   batch_size                          orders per batch transaction (BENCH_BATCH)
  *   matched, unmatchable, batches, batch_p50_ms, batch_p99_ms, rss_mb
+ *   cpu_s.node, cpu_s.postgres          CPU seconds the one-engine run used in this process and in the cluster
+ *   orders_per_cpu_s                    matched / (both): what the run costs apart from other load on the machine
  *   concurrent.orders_per_s, concurrent.double_reservations, concurrent.matched, concurrent.unmatchable, concurrent.retried
- * Run: npm run bench:matching (BENCH_ACCEPTORS=1000 BENCH_ORDERS=10000 BENCH_BATCH=500 by default).
+ * Run: npm run bench:matching (BENCH_ACCEPTORS=1000 BENCH_ORDERS=10000 BENCH_BATCH=2000 by default).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { silentLogger } from "../relayer/src/common/logger.js";
 import { createMetrics } from "../relayer/src/common/metrics.js";
@@ -28,12 +31,14 @@ const env = (name: string, fallback: number) => {
 };
 const ACCEPTORS = env("BENCH_ACCEPTORS", 1_000);
 const ORDERS = env("BENCH_ORDERS", 10_000);
-const BATCH = env("BENCH_BATCH", 500);
+const BATCH = env("BENCH_BATCH", 2_000);
 const TARGET_ORDERS_PER_S = 1_000;
 const USDT = 1_000_000n;
 const METHODS = ["sepa", "revolut", "wise", "pix", "upi"];
 const CURRENCIES = ["EUR", "USD", "BRL", "INR"];
 const OUT_PATH = join(__dirname, "out", "matching.json");
+/** BENCH_PROFILE=1: time every statement the engine runs, grouped by its first words, and print the totals. */
+const PROFILE = process.env.BENCH_PROFILE === "1";
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 const random = seededRandom(2026);
@@ -97,9 +102,41 @@ interface Run {
   seconds: number;
 }
 
+const profile = new Map<string, { n: number; ms: number }>();
+const statementKey = (sql: string) => sql.replace(/\s+/g, " ").trim().slice(0, 70);
+/** The same Db with every statement (inside transactions too) timed into `profile`. */
+function profiled(db: Db): Db {
+  const timed = async <T>(sql: string, run: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await run();
+    } finally {
+      const entry = profile.get(statementKey(sql)) ?? { n: 0, ms: 0 };
+      entry.n++;
+      entry.ms += performance.now() - started;
+      profile.set(statementKey(sql), entry);
+    }
+  };
+  return {
+    kind: db.kind,
+    query: (sql, params) => timed(sql, () => db.query(sql, params)),
+    exec: (sql) => timed(sql, () => db.exec(sql)),
+    transaction: (fn) => db.transaction((tx) => fn(profiled(tx))),
+    close: () => db.close(),
+  };
+}
+
+function printProfile(totalMs: number): void {
+  const rows = [...profile.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  const sqlMs = rows.reduce((s, [, e]) => s + e.ms, 0);
+  log(`  profile: ${Math.round(totalMs)} ms wall, ${Math.round(sqlMs)} ms in SQL round trips (summed over engines), ${Math.round(totalMs - sqlMs)} ms elsewhere (JS)`);
+  for (const [key, e] of rows) log(`  ${String(Math.round(e.ms)).padStart(7)} ms ${String(e.n).padStart(5)}x  ${key}`);
+  profile.clear();
+}
+
 /** Runs one engine until a batch claims nothing (every order matched or deferred as unmatchable). */
 async function drain(db: Db, seed: number): Promise<Omit<Run, "seconds">> {
-  const ctx = { db, logger: silentLogger(), metrics: createMetrics(), signal: new AbortController().signal };
+  const ctx = { db: PROFILE ? profiled(db) : db, logger: silentLogger(), metrics: createMetrics(), signal: new AbortController().signal };
   const engine = createMatchingEngine(ctx, { seed, batchSize: BATCH, engineId: `bench-${seed}` });
   const run = { matched: 0, retried: 0, batches: [] as number[] };
   for (let round = 0; round < 10 * Math.ceil(ORDERS / BATCH) + 10; round++) {
@@ -117,8 +154,39 @@ async function measure(db: Db, engines: number): Promise<Run> {
   const started = performance.now();
   const runs = await Promise.all(Array.from({ length: engines }, (_, i) => drain(db, 100 + i)));
   const seconds = (performance.now() - started) / 1000;
+  if (PROFILE) printProfile(seconds * 1000);
   return { matched: runs.reduce((s, r) => s + r.matched, 0), retried: runs.reduce((s, r) => s + r.retried, 0), batches: runs.flatMap((r) => r.batches), seconds };
 }
+
+/**
+ * CPU seconds used so far by the cluster's postmaster and its children (the pool's backends), from
+ * /proc; 0 where /proc is missing. With the node process's own CPU time this says what a run costs
+ * apart from the other work on the machine.
+ */
+function clusterCpuSeconds(postmasterPid: number): number {
+  let ticks = 0;
+  for (const entry of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      // Fields after the parenthesised command: state ppid … utime (14th) stime (15th).
+      const fields = readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]!.split(" ");
+      if (Number(entry) === postmasterPid || Number(fields[1]) === postmasterPid) ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks / 100;
+}
+
+async function postmasterPid(db: Db): Promise<number> {
+  const dir = (await db.query<{ data_directory: string }>(`SHOW data_directory`))[0]!.data_directory;
+  return Number(readFileSync(join(dir, "postmaster.pid"), "utf8").split("\n")[0]);
+}
+
+const cpuNow = (pid: number) => ({ node: process.cpuUsage(), postgres: clusterCpuSeconds(pid) });
+const cpuSince = (start: ReturnType<typeof cpuNow>, pid: number) => {
+  const used = process.cpuUsage(start.node);
+  return { node: (used.user + used.system) / 1e6, postgres: clusterCpuSeconds(pid) - start.postgres };
+};
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -139,8 +207,12 @@ async function main(): Promise<void> {
     await registerAcceptors(db, platform);
     log(`Opening ${ORDERS} orders; matching with one engine (batches of ${BATCH})`);
     await openOrders(db, platform, "a");
+    const pid = await postmasterPid(db);
+    const cpuStart = cpuNow(pid);
     const single = await measure(db, 1);
+    const cpu = cpuSince(cpuStart, pid);
     const figures: Record<string, number> = {
+      batch_size: BATCH,
       orders_per_s: Math.round(single.matched / single.seconds),
       double_reservations: await doubleReservations(db),
       matched: single.matched,
@@ -148,6 +220,9 @@ async function main(): Promise<void> {
       batches: single.batches.length,
       batch_p50_ms: Math.round(percentile(single.batches, 50)),
       batch_p99_ms: Math.round(percentile(single.batches, 99)),
+      "cpu_s.node": Number(cpu.node.toFixed(1)),
+      "cpu_s.postgres": Number(cpu.postgres.toFixed(1)),
+      orders_per_cpu_s: Math.round(single.matched / (cpu.node + cpu.postgres)),
     };
     log(`Again with two engines at once on the same database`);
     await resetOrders(db);

@@ -19,20 +19,7 @@ import {
 import { persistTransitions, type AuditEntry, type OrderChange, type P2pOrderRow } from "../store/p2p-orders-repository.js";
 import { idleReservationPort, type ReservationPort, type ReservationRequest } from "./ports.js";
 import { seededRandom } from "./random.js";
-import {
-  AUDIT_MAX_REJECTIONS,
-  auditDetail,
-  book,
-  choose,
-  fiatAmount,
-  rejection,
-  staticRejection,
-  type Available,
-  type Candidate,
-  type KnownRejections,
-  type OrderToMatch,
-  type RejectionReason,
-} from "./select.js";
+import { auditDetail, book, bucketOf, chooseIn, fiatAmount, rejection, type Available, type Bucket, type Candidate, type OrderToMatch } from "./select.js";
 import { applySteps, byChain, hexAddresses, type AddressFormatter, type Step } from "./transitions.js";
 
 /** Orders claimed per batch transaction. */
@@ -158,31 +145,17 @@ export function createMatchingEngine(ctx: Pick<Context, "db" | "logger" | "signa
     if (orders.length === 0) return { plans: [], unmatched: [] };
     const rows = await selectCandidates(tx, { platformIds: [...new Set(orders.map((o) => o.platformId))], chains: [...new Set(orders.map((o) => o.chain))], now });
     const { byGroup, available } = await prepare(tx, rows, orders, false);
-    const buckets = new Map<string, { candidates: Candidate[]; known: KnownRejections }>();
-    const bucketOf = (order: P2pOrderRow) => {
-      const key = `${order.platformId}:${order.chain}:${order.fiatMethod}:${order.fiatCurrency}`;
+    const buckets = new Map<string, Bucket>();
+    const bucketFor = (order: P2pOrderRow) => {
+      const key = `${order.platformId}:${order.chain}:${order.fiatMethod}:${order.fiatCurrency}:${order.token}`;
       let bucket = buckets.get(key);
-      if (!bucket) {
-        bucket = { candidates: [], known: { counts: new Map(), examples: [] } };
-        const counts = bucket.known.counts as Map<RejectionReason, number>;
-        const examples = bucket.known.examples as [string, RejectionReason][];
-        for (const c of byGroup.get(`${order.platformId}:${order.chain}`) ?? []) {
-          const reason = staticRejection(c, order.fiatMethod, order.fiatCurrency);
-          if (!reason) bucket.candidates.push(c);
-          else {
-            counts.set(reason, (counts.get(reason) ?? 0) + 1);
-            if (examples.length < AUDIT_MAX_REJECTIONS) examples.push([c.acceptorId, reason]);
-          }
-        }
-        buckets.set(key, bucket);
-      }
+      if (!bucket) buckets.set(key, (bucket = bucketOf(byGroup.get(`${order.platformId}:${order.chain}`) ?? [], order.fiatMethod, order.fiatCurrency, order.token)));
       return bucket;
     };
     const plans: Plan[] = [];
     const unmatched: { order: P2pOrderRow; detail: Record<string, unknown> }[] = [];
     for (const order of orders) {
-      const bucket = bucketOf(order);
-      const choice = choose(toMatch(order), bucket.candidates, available, random(), bucket.known);
+      const choice = chooseIn(toMatch(order), bucketFor(order), available, random());
       const detail = { engine: engineId, seed, ...auditDetail(choice) };
       if (!choice.acceptor) {
         unmatched.push({ order, detail });
