@@ -51,7 +51,7 @@ const balanceOf = async (who: string) => BigInt(await new Contract(fx.token, Tes
 async function deskOrder(json: Record<string, unknown> & { acceptor: { address: string } }) {
   return {
     orderId: json.id,
-    kind: OrderKind.Deposit,
+    kind: json.kind === "withdrawal" ? OrderKind.Withdrawal : OrderKind.Deposit,
     token: fx.token,
     acceptor: json.acceptor.address,
     platform: await fx.merchant.getAddress(),
@@ -106,6 +106,13 @@ const newOrder = async (reference: string, kind: "deposit" | "withdrawal" = "dep
   expect(created.status, JSON.stringify(created.json)).toBe(201);
   return String(created.json.id);
 };
+
+/** The platform's hot wallet holds what its users withdraw, and lets the desk take it. */
+async function fundPlatform(amount: bigint) {
+  const deployer = await fx.provider.getSigner(0);
+  await wait(new Contract(fx.token, TestToken__factory.abi, deployer).getFunction("mint")(await fx.merchant.getAddress(), amount));
+  await wait(new Contract(fx.token, TestToken__factory.abi, fx.merchant).getFunction("approve")(fx.desk, amount));
+}
 
 /** The matched acceptor accepts with its own key; the relayer then reserves on chain. */
 async function acceptMatched(id: string) {
@@ -200,9 +207,7 @@ describe("P2P orders on a Hardhat node", () => {
 
   it("a withdrawal: the platform's tokens go into the desk, and its confirmation credits the acceptor's liquidity", async () => {
     const platform = await fx.merchant.getAddress();
-    const deployer = await fx.provider.getSigner(0);
-    await wait(new Contract(fx.token, TestToken__factory.abi, deployer).getFunction("mint")(platform, AMOUNT));
-    await wait(new Contract(fx.token, TestToken__factory.abi, fx.merchant).getFunction("approve")(fx.desk, AMOUNT));
+    await fundPlatform(AMOUNT);
     const id = await newOrder("withdrawal", "withdrawal", platform.toLowerCase());
     const { acceptor } = await acceptMatched(id);
     expect(await balanceOf(platform)).toBe(0n);
@@ -214,19 +219,43 @@ describe("P2P orders on a Hardhat node", () => {
     expect(BigInt(await desk(acceptor.signer).getFunction("freeBalance")(acceptor.address, fx.token)) - before).toBe(AMOUNT);
   });
 
-  it("an order nobody confirms expires on the relayer's own expireBatch, and the liquidity returns", async () => {
+  it("a disputed withdrawal is resolved by the arbiter: the acceptor's share to its liquidity, the rest back to the platform", async () => {
+    const platform = await fx.merchant.getAddress();
+    await fundPlatform(AMOUNT);
+    const id = await newOrder("withdrawal-dispute", "withdrawal", platform.toLowerCase());
+    const { acceptor, reserved } = await acceptMatched(id);
+    const before = BigInt(await desk(acceptor.signer).getFunction("freeBalance")(acceptor.address, fx.token));
+    // The acceptor says it paid the user; the platform does not confirm; the acceptor disputes.
+    await wait(desk(acceptor.signer).getFunction("dispute")(await deskOrder(reserved), BigInt(reserved.slot)));
+    const disputed = await orderIn(id, "disputed");
+    await wait(desk(fx.arbiter).getFunction("resolve")(await deskOrder(disputed), BigInt(disputed.slot), (AMOUNT * 3n) / 4n));
+    await orderIn(id, "resolved");
+    await webhook(id, "order.resolved");
+    expect(BigInt(await desk(acceptor.signer).getFunction("freeBalance")(acceptor.address, fx.token)) - before).toBe((AMOUNT * 3n) / 4n);
+    expect(await balanceOf(platform)).toBe(AMOUNT / 4n);
+  });
+
+  it("orders nobody confirms expire on the relayer's own expireBatch: deposit liquidity returns, a withdrawal is refunded", async () => {
+    const platform = await fx.merchant.getAddress();
+    await fundPlatform(AMOUNT);
+    const withdrawal = await newOrder("withdrawal-expire", "withdrawal", platform.toLowerCase());
+    await acceptMatched(withdrawal);
+    const platformBefore = await balanceOf(platform);
     const id = await newOrder("expire");
     const { acceptor, reserved } = await acceptMatched(id);
     const before = BigInt(await desk(acceptor.signer).getFunction("freeBalance")(acceptor.address, fx.token));
     // The decline test's order is still reserved and unconfirmed too: whatever this acceptor holds expires.
     const held = (await api("GET", "/v1/p2p/orders?limit=100")).json.items.filter(
-      (o: { status: string; acceptor: { id: string } | null }) => o.acceptor?.id === acceptor.id && (o.status === "reserved" || o.status === "paid_marked"),
+      (o: { kind: string; status: string; acceptor: { id: string } | null }) =>
+        o.kind === "deposit" && o.acceptor?.id === acceptor.id && (o.status === "reserved" || o.status === "paid_marked"),
     );
     expect(held.map((o: { id: string }) => o.id)).toContain(id);
     await node.rpc("evm_increaseTime", [reserved.paymentWindowSeconds + 60]);
     await node.rpc("evm_mine");
     for (const o of held) await orderIn(o.id, "expired");
     await webhook(id, "order.expired");
+    await orderIn(withdrawal, "expired");
+    expect((await balanceOf(platform)) - platformBefore).toBe(AMOUNT);
     expect(BigInt(await desk(acceptor.signer).getFunction("freeBalance")(acceptor.address, fx.token)) - before).toBe(AMOUNT * BigInt(held.length));
   });
 });
