@@ -15,11 +15,12 @@ export async function claimIdempotencyKey(
   db: Db,
   input: { merchantId: string; key: string; requestHash: string; staleAfterMs?: number },
 ): Promise<IdempotencyClaim> {
-  // A claim whose process died before finishing (no status after staleAfterMs) is taken over.
+  // A claim whose process died before finishing (no status after staleAfterMs) is taken over. "<=": a claim
+  // and its takeover can share a timestamp (clock resolution), and 0 must mean "stale at once".
   const inserted = await db.query(
     `INSERT INTO idempotency_keys (merchant_id, key, request_hash) VALUES ($1, $2, $3)
      ON CONFLICT (merchant_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, created_at = now()
-       WHERE idempotency_keys.status_code IS NULL AND idempotency_keys.created_at < now() - $4 * interval '1 millisecond'
+       WHERE idempotency_keys.status_code IS NULL AND idempotency_keys.created_at <= now() - $4 * interval '1 millisecond'
      RETURNING key`,
     [input.merchantId, input.key, input.requestHash, input.staleAfterMs ?? STALE_CLAIM_MS],
   );
