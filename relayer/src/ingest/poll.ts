@@ -3,7 +3,7 @@ import { RangeTooLargeError, RetryableError } from "../common/errors.js";
 import { assignSubjects, decodeVaultLog, vaultEventTopics, type ChainEvent, type VaultEvent } from "../domain/vault-events.js";
 import { readDepositLogs, toDepositEvent, type DepositChainEvent, type DepositWatch } from "./deposits.js";
 import { decodeDeskLog, deskEventTopics } from "../domain/p2p-desk-logs.js";
-import type { DeskRecord } from "../domain/p2p-desk.js";
+import type { DeskEvent, DeskRecord } from "../domain/p2p-desk.js";
 import type { IngestCursor, StoredBlock } from "../store/ingest-repository.js";
 import type { AdaptiveRange } from "./range.js";
 import { extendsCursor, findCommonAncestor } from "./reorg.js";
@@ -61,14 +61,9 @@ export async function pollOnce(p: PollParams): Promise<PollResult> {
     return { kind: "reorg", head, ancestor, orphanedFrom: ancestor.number + 1 };
   }
   const toBlock = toNumber === fromBlock ? first : await p.reader.getBlock(toNumber);
-  let logs;
-  let depositLogs: (RawLog & { subjectId?: string })[];
+  let ours: TaggedLog[];
   try {
-    // Read the watch list after the head: an invoice created later can only be paid in a later block.
-    const watched = p.deposits ? await p.deposits.watched() : undefined;
-    logs = await p.reader.getLogs({ fromBlock, toBlock: toNumber, address: p.vault, topics: [vaultEventTopics()] });
-    depositLogs = p.deposits && watched ? await readDepositLogs(p.reader, { fromBlock, toBlock: toNumber }, p.deposits, watched) : [];
-    if (p.desk) depositLogs.push(...(await p.reader.getLogs({ fromBlock, toBlock: toNumber, address: p.desk, topics: [deskEventTopics()] })).filter((log) => log.address === p.desk));
+    ours = await readRangeLogs(p, fromBlock, toNumber);
   } catch (error) {
     if (!(error instanceof RangeTooLargeError)) throw error;
     return { kind: "range_refused", head, rangeBlocks: p.range.shrink() };
@@ -83,9 +78,6 @@ export async function pollOnce(p: PollParams): Promise<PollResult> {
     [first.number, first],
     [toBlock.number, toBlock],
   ]);
-  const ours: (RawLog & { subjectId?: string })[] = [...logs.filter((log) => log.address === p.vault), ...depositLogs].sort(
-    (a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex,
-  );
   // A commit holds at most MAX_EVENTS_PER_COMMIT events (whole blocks): memory and transaction
   // size stay bounded on a busy vault. The rest of the range is read again, in a range sized to fit.
   let end = toBlock;
@@ -98,14 +90,39 @@ export async function pollOnce(p: PollParams): Promise<PollResult> {
     headers.set(end.number, end);
     p.range.fit(cut - fromBlock + 1);
   }
-  const decoded: { blockNumber: number; blockHash: string; txHash: string; logIndex: number; event: VaultEvent }[] = [];
-  const depositDecoded: Omit<DepositChainEvent, "chain" | "blockTimestamp">[] = [];
-  const deskDecoded: { log: RawLog; event: NonNullable<ReturnType<typeof decodeDeskLog>> }[] = [];
-  for (const log of ours) {
-    const deskEvent = p.desk !== undefined && log.address === p.desk && log.subjectId === undefined ? decodeDeskLog(log) : null;
-    const depositEvent = log.subjectId === undefined ? null : toDepositEvent(log, log.subjectId);
-    const event = depositEvent || deskEvent || log.address !== p.vault ? null : decodeVaultLog(log);
-    if (!event && !depositEvent && !deskEvent) continue;
+  const { events, depositEvents, deskEvents } = await decodeRange(p, ours, headers);
+  // Remember the range end and every block that produced an event: enough to find the ancestor precisely.
+  const remembered = new Set([end.number, ...events.map((e) => e.blockNumber), ...depositEvents.map((e) => e.blockNumber), ...deskEvents.map((e) => e.origin.blockNumber)]);
+  const blocks = [...headers.values()].filter((header) => remembered.has(header.number));
+  return { kind: "block", head, fromBlock, toBlock: end, blocks, events, depositEvents, deskEvents };
+}
+
+/** A log of the range with where it came from: the vault, a watched deposit address (and its invoice), the desk. */
+type TaggedLog = RawLog & ({ source: "vault" } | { source: "deposit"; subjectId: string } | { source: "desk" });
+
+/** The range's logs of every source, in (block, log index) order. RangeTooLargeError propagates. */
+async function readRangeLogs(p: PollParams, fromBlock: number, toBlock: number): Promise<TaggedLog[]> {
+  const range = { fromBlock, toBlock };
+  // Read the watch list after the head: an invoice created later can only be paid in a later block.
+  const watched = p.deposits ? await p.deposits.watched() : undefined;
+  const vault = (await p.reader.getLogs({ ...range, address: p.vault, topics: [vaultEventTopics()] })).filter((log) => log.address === p.vault);
+  const deposits = p.deposits && watched ? await readDepositLogs(p.reader, range, p.deposits, watched) : [];
+  const desk = p.desk ? (await p.reader.getLogs({ ...range, address: p.desk, topics: [deskEventTopics()] })).filter((log) => log.address === p.desk) : [];
+  return [
+    ...vault.map((log) => ({ ...log, source: "vault" as const })),
+    ...deposits.map((log) => ({ ...log, source: "deposit" as const })),
+    ...desk.map((log) => ({ ...log, source: "desk" as const })),
+  ].sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+}
+
+/** Decodes the range's logs, checking each one's block against its header (read once per block). */
+async function decodeRange(p: PollParams, logs: readonly TaggedLog[], headers: Map<number, BlockHeader>) {
+  const vault: { blockNumber: number; blockHash: string; txHash: string; logIndex: number; event: VaultEvent }[] = [];
+  const deposits: Omit<DepositChainEvent, "chain" | "blockTimestamp">[] = [];
+  const desk: { log: RawLog; event: DeskEvent }[] = [];
+  for (const log of logs) {
+    const decoded = log.source === "vault" ? decodeVaultLog(log) : log.source === "deposit" ? toDepositEvent(log, log.subjectId) : decodeDeskLog(log);
+    if (!decoded) continue;
     let header = headers.get(log.blockNumber);
     if (!header) {
       header = await p.reader.getBlock(log.blockNumber);
@@ -113,18 +130,17 @@ export async function pollOnce(p: PollParams): Promise<PollResult> {
     }
     if (header.hash !== log.blockHash) throw new RetryableError(`${p.chain}: logs of block ${log.blockNumber} came from another fork; retrying`);
     const where = { blockNumber: log.blockNumber, blockHash: log.blockHash, txHash: log.transactionHash, logIndex: log.logIndex };
-    if (depositEvent) depositDecoded.push({ ...where, ...depositEvent });
-    else if (deskEvent) deskDecoded.push({ log, event: deskEvent });
-    else decoded.push({ ...where, event: event! });
+    if (log.source === "vault") vault.push({ ...where, event: decoded as VaultEvent });
+    else if (log.source === "deposit") deposits.push({ ...where, ...(decoded as NonNullable<ReturnType<typeof toDepositEvent>>) });
+    else desk.push({ log, event: decoded as DeskEvent });
   }
-  const events: ChainEvent[] = assignSubjects(decoded).map((e) => ({ ...e, chain: p.chain, blockTimestamp: headers.get(e.blockNumber)!.timestamp }));
-  const depositEvents: DepositChainEvent[] = depositDecoded.map((e) => ({ ...e, chain: p.chain, blockTimestamp: headers.get(e.blockNumber)!.timestamp }));
-  // Remember the range end and every block that produced an event: enough to find the ancestor precisely.
-  const deskEvents: DeskRecord[] = deskDecoded.map(({ log, event }) => ({
-    origin: { chain: p.chain, blockNumber: log.blockNumber, blockHash: log.blockHash, txHash: log.transactionHash, logIndex: log.logIndex, blockTimestamp: headers.get(log.blockNumber)!.timestamp },
-    event,
-  }));
-  const remembered = new Set([end.number, ...events.map((e) => e.blockNumber), ...depositEvents.map((e) => e.blockNumber), ...deskEvents.map((e) => e.origin.blockNumber)]);
-  const blocks = [...headers.values()].filter((header) => remembered.has(header.number));
-  return { kind: "block", head, fromBlock, toBlock: end, blocks, events, depositEvents, deskEvents };
+  const timeOf = (blockNumber: number) => headers.get(blockNumber)!.timestamp;
+  return {
+    events: assignSubjects(vault).map((e): ChainEvent => ({ ...e, chain: p.chain, blockTimestamp: timeOf(e.blockNumber) })),
+    depositEvents: deposits.map((e): DepositChainEvent => ({ ...e, chain: p.chain, blockTimestamp: timeOf(e.blockNumber) })),
+    deskEvents: desk.map(({ log, event }): DeskRecord => ({
+      origin: { chain: p.chain, blockNumber: log.blockNumber, blockHash: log.blockHash, txHash: log.transactionHash, logIndex: log.logIndex, blockTimestamp: timeOf(log.blockNumber) },
+      event,
+    })),
+  };
 }
