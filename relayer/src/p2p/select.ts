@@ -1,4 +1,5 @@
 import type { OrderKind } from "../domain/p2p-order.js";
+import type { CandidateRow } from "../store/p2p-matching-rows.js";
 
 /**
  * Which acceptors may take an order, how much each weighs, and the weighted random choice. Pure and
@@ -27,29 +28,13 @@ export type RejectionReason =
   | "max_open_orders"
   | "hourly_velocity";
 
-/** An acceptor as the engine sees it: terms plus usage at the time of the batch. */
-export interface Candidate {
-  acceptorId: string;
-  platformId: string;
-  chain: string;
-  address: string;
-  minAmount: bigint;
-  maxAmount: bigint;
-  dailyLimit: bigint;
-  maxOpenOrders: number;
-  maxOrdersPerHour: number;
-  fiatMethods: string[];
-  fiatCurrencies: string[];
-  rates: Record<string, string>;
-  online: boolean;
-  autoAccept: boolean;
-  completedCount: number;
-  failedCount: number;
+/**
+ * An acceptor as the engine sees it: terms plus usage at the time of the batch (as the store reads
+ * them), whether it is blocklisted for the order's platform, and the planning walk's number copies.
+ * Usage is updated in memory as the batch assigns orders.
+ */
+export interface Candidate extends CandidateRow {
   blocked: boolean;
-  /** Usage, updated in memory as the batch assigns orders. */
-  dayVolume: bigint;
-  openOrders: number;
-  hourOrders: number;
   /** Number copies of the amounts for the planning walk: made by chooseIn, kept current by book. */
   fast?: FastTerms;
 }
