@@ -56,14 +56,9 @@ export type BlockKind = "user" | "address";
 
 type Row = Record<string, unknown>;
 
-export function toAcceptorRow(row: Row): AcceptorRow {
+/** The terms columns of a p2p_acceptors row: shared by the registry and the matching engine's reads. */
+export function toAcceptorTerms(row: Row): AcceptorTerms {
   return {
-    acceptorId: String(row.acceptor_id),
-    platformId: String(row.platform_id),
-    name: String(row.name ?? ""),
-    chain: String(row.chain),
-    address: String(row.address),
-    reference: String(row.reference),
     minAmount: BigInt(row.min_amount as string),
     maxAmount: BigInt(row.max_amount as string),
     dailyLimit: BigInt(row.daily_limit as string),
@@ -74,6 +69,18 @@ export function toAcceptorRow(row: Row): AcceptorRow {
     rates: row.rates as Record<string, string>,
     online: Boolean(row.online),
     autoAccept: Boolean(row.auto_accept),
+  };
+}
+
+export function toAcceptorRow(row: Row): AcceptorRow {
+  return {
+    acceptorId: String(row.acceptor_id),
+    platformId: String(row.platform_id),
+    name: String(row.name ?? ""),
+    chain: String(row.chain),
+    address: String(row.address),
+    reference: String(row.reference),
+    ...toAcceptorTerms(row),
     completedCount: Number(row.completed_count),
     failedCount: Number(row.failed_count),
     position: BigInt(row.position as string),

@@ -1,4 +1,5 @@
 import type { Db } from "./db.js";
+import { toAcceptorTerms, type AcceptorTerms } from "./p2p-acceptors-repository.js";
 import { toOrderRow, type P2pOrderRow } from "./p2p-orders-repository.js";
 import { recordsetFrom, recordsetJson } from "./recordset.js";
 
@@ -14,21 +15,11 @@ const LIVE_STATUSES = ["matched", "reserving", "reserved", "paid_marked", "confi
 
 type Row = Record<string, unknown>;
 
-export interface CandidateRow {
+export interface CandidateRow extends AcceptorTerms {
   acceptorId: string;
   platformId: string;
   chain: string;
   address: string;
-  minAmount: bigint;
-  maxAmount: bigint;
-  dailyLimit: bigint;
-  maxOpenOrders: number;
-  maxOrdersPerHour: number;
-  fiatMethods: string[];
-  fiatCurrencies: string[];
-  rates: Record<string, string>;
-  online: boolean;
-  autoAccept: boolean;
   completedCount: number;
   failedCount: number;
   dayVolume: bigint;
@@ -72,16 +63,7 @@ function toCandidate(row: Row): CandidateRow {
     platformId: String(row.platform_id),
     chain: String(row.chain),
     address: String(row.address),
-    minAmount: BigInt(row.min_amount as string),
-    maxAmount: BigInt(row.max_amount as string),
-    dailyLimit: BigInt(row.daily_limit as string),
-    maxOpenOrders: Number(row.max_open_orders),
-    maxOrdersPerHour: Number(row.max_orders_per_hour),
-    fiatMethods: row.fiat_methods as string[],
-    fiatCurrencies: row.fiat_currencies as string[],
-    rates: row.rates as Record<string, string>,
-    online: Boolean(row.online),
-    autoAccept: Boolean(row.auto_accept),
+    ...toAcceptorTerms(row),
     completedCount: Number(row.completed_count),
     failedCount: Number(row.failed_count),
     dayVolume: BigInt(row.day_volume as string),

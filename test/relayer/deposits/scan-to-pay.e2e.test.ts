@@ -1,17 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Contract, type TransactionReceipt } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { silentLogger } from "../../../relayer/src/common/logger.js";
-import { createMerchants, invoiceChains } from "../../../relayer/src/merchants/index.js";
-import { startRelayer, type RunningRelayer } from "../../../relayer/src/runtime.js";
-import { openDb } from "../../../relayer/src/store/db.js";
-import { migrate } from "../../../relayer/src/store/migrate.js";
-import { createWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from "../../../relayer/src/webhooks/index.js";
 import { DepositRouter__factory, EscrowVault__factory, TestToken__factory } from "../../../typechain-types/index.js";
-import { deployVaultFixture, freePort, startHardhatNode, type HardhatNode, type VaultFixture } from "../support/hardhat-node.js";
-import { callApi, localRelayerConfig, waitUntil } from "../support/relayer-e2e.js";
+import { deployVaultFixture, startHardhatNode, type HardhatNode, type VaultFixture } from "../support/hardhat-node.js";
+import type { ReceivedWebhook } from "../../../relayer/src/webhooks/index.js";
+import { callApi, startRelayerStack, waitUntil, type RelayerStack } from "../support/relayer-e2e.js";
 
 /**
  * Scan-to-pay end to end, on a Hardhat node under an EVM chain id and under TRON's: the relayer hands
@@ -32,10 +24,7 @@ const CASES: Case[] = ["exact", "short", "over", "late", "double", "wrongToken"]
 describe.each([31337, 728126428])("scan-to-pay on a Hardhat node with chain id %i", (chainId) => {
   let node: HardhatNode;
   let fx: VaultFixture;
-  let dir: string;
-  let relayer: RunningRelayer | undefined;
-  let receiver: WebhookReceiver | undefined;
-  let apiKey = "";
+  let stack: RelayerStack | undefined;
   let otherToken: Contract;
   const received: ReceivedWebhook[] = [];
   const invoices = new Map<Case, { id: string; address: string; paymentUri: string; signed: Record<string, unknown> }>();
@@ -45,7 +34,7 @@ describe.each([31337, 728126428])("scan-to-pay on a Hardhat node with chain id %
   const webhook = (c: Case, type: string) => waitFor(`${type} for ${c}`, () => received.find((e) => e.type === type && (e.data as { invoiceId?: string }).invoiceId === invoices.get(c)!.id));
   const typesOf = (c: Case) => received.filter((e) => (e.data as { invoiceId?: string }).invoiceId === invoices.get(c)!.id).map((e) => e.type);
 
-  const api = (method: string, path: string, body?: unknown) => callApi(relayer!.url, apiKey, method, path, body);
+  const api = (method: string, path: string, body?: unknown) => callApi(stack!.relayer.url, stack!.apiKey, method, path, body);
 
   const deposit = async (c: Case) => (await api("GET", `/v1/invoices/${invoices.get(c)!.id}`)).json.deposit;
   const wait = async (tx: Promise<{ wait(): Promise<TransactionReceipt | null> }>) => (await (await tx).wait())!;
@@ -60,28 +49,12 @@ describe.each([31337, 728126428])("scan-to-pay on a Hardhat node with chain id %
     const deployer = await fx.provider.getSigner(0);
     otherToken = new Contract(await (await new TestToken__factory(deployer as never).deploy("Other", "OTH", 6)).getAddress(), TestToken__factory.abi, deployer);
     await wait(otherToken.getFunction("mint")(await fx.payer.getAddress(), 10n ** 12n));
-    dir = mkdtempSync(join(tmpdir(), "relayer-deposits-"));
-    const cfg = localRelayerConfig(node, fx, join(dir, "db"));
-    const db = await openDb({ dataDir: cfg.dataDir });
-    await migrate(db);
-    const merchants = createMerchants({ db, logger: silentLogger() }, { chains: invoiceChains(cfg, { local: fx.chainId }), masterKey: cfg.masterKey! });
-    // The merchant's own address (a Hardhat account) is the payee, so the test can act as the merchant on chain.
-    const merchant = await merchants.create({ name: "Shop", chains: [{ chain: "local", payoutAddress: (await fx.merchant.getAddress()).toLowerCase() }] });
-    apiKey = (await merchants.createApiKey(merchant.id, { mode: "test" })).key;
-    await db.close();
-    relayer = await startRelayer(cfg, { logger: silentLogger(), apiKeyMode: "test" });
-    const registration = (await api("GET", "/v1/merchant")).json.chains[0].registerSigner;
-    await wait(fx.merchant.sendTransaction({ to: registration.to, data: registration.data }));
-    const port = await freePort();
-    const endpoint = await api("POST", "/v1/webhook-endpoints", { url: `http://127.0.0.1:${port}/webhooks` });
-    receiver = await createWebhookReceiver({ port, secret: endpoint.json.secret, onEvent: (event) => void received.push(event), print: () => undefined });
+    stack = await startRelayerStack(node, fx, { name: "Shop", received });
   }, 120_000);
 
   afterAll(async () => {
-    await relayer?.stop();
-    await receiver?.close();
+    await stack?.close();
     await node?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it("hands out a deposit address, its payment URI and status new with every invoice", async () => {
@@ -107,7 +80,7 @@ describe.each([31337, 728126428])("scan-to-pay on a Hardhat node with chain id %
       invoices.set(c, { id: created.json.id, address: d.address, paymentUri: d.paymentUri, signed: created.json.signed.invoice });
     }
     // The checkout shows the address, and its QR code encodes the transfer request, not the page.
-    const page = await (await fetch(`${relayer!.url}/pay/${invoices.get("exact")!.id}`)).text();
+    const page = await (await fetch(`${stack!.relayer.url}/pay/${invoices.get("exact")!.id}`)).text();
     expect(page).toContain(`id="deposit-address">${invoices.get("exact")!.address}<`);
     expect(page).toContain(`aria-label="QR code: ${invoices.get("exact")!.paymentUri.replace(/&/g, "&amp;")}"`);
   });

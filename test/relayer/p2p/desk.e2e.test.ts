@@ -1,19 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Contract, type JsonRpcSigner, type TransactionReceipt } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OrderKind } from "../../../scripts/lib/desk-typed-data.js";
-import { silentLogger } from "../../../relayer/src/common/logger.js";
-import { createMerchants, invoiceChains } from "../../../relayer/src/merchants/index.js";
-import { startRelayer, type RunningRelayer } from "../../../relayer/src/runtime.js";
-import { openDb } from "../../../relayer/src/store/db.js";
-import { migrate } from "../../../relayer/src/store/migrate.js";
-import { createWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from "../../../relayer/src/webhooks/index.js";
 import { AcceptorDesk__factory, TestToken__factory } from "../../../typechain-types/index.js";
-import { deployVaultFixture, freePort, startHardhatNode, type HardhatNode, type VaultFixture } from "../support/hardhat-node.js";
-import { callApi, localRelayerConfig, waitUntil } from "../support/relayer-e2e.js";
+import { deployVaultFixture, startHardhatNode, type HardhatNode, type VaultFixture } from "../support/hardhat-node.js";
+import type { ReceivedWebhook } from "../../../relayer/src/webhooks/index.js";
+import { callApi, startRelayerStack, waitUntil, type RelayerStack } from "../support/relayer-e2e.js";
 
 /**
  * P2P deposit orders end to end on a Hardhat node: acceptors hold liquidity in the AcceptorDesk and
@@ -30,15 +22,12 @@ const WAIT_MS = 40_000;
 
 let node: HardhatNode;
 let fx: VaultFixture;
-let dir: string;
-let relayer: RunningRelayer | undefined;
-let receiver: WebhookReceiver | undefined;
-let platformKey = "";
+let stack: RelayerStack | undefined;
 const acceptors: { signer: JsonRpcSigner; address: string; id: string; key: string }[] = [];
 const received: ReceivedWebhook[] = [];
 
 const waitFor = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>) => waitUntil(what, WAIT_MS, received, probe);
-const api = (method: string, path: string, body?: unknown, key = platformKey) => callApi(relayer!.url, key, method, path, body);
+const api = (method: string, path: string, body?: unknown, key = stack!.apiKey) => callApi(stack!.relayer.url, key, method, path, body);
 
 const wait = async (tx: Promise<{ wait(): Promise<TransactionReceipt | null> }>) => (await (await tx).wait())!;
 const order = async (id: string) => (await api("GET", `/v1/p2p/orders/${id}`)).json;
@@ -125,30 +114,15 @@ async function acceptMatched(id: string) {
 beforeAll(async () => {
   node = await startHardhatNode();
   fx = await deployVaultFixture(node);
-  dir = mkdtempSync(join(tmpdir(), "relayer-p2p-"));
-  const cfg = localRelayerConfig(node, fx, join(dir, "db"), { acceptorDeskAddress: fx.desk });
-  const db = await openDb({ dataDir: cfg.dataDir });
-  await migrate(db);
-  const merchants = createMerchants({ db, logger: silentLogger() }, { chains: invoiceChains(cfg, { local: fx.chainId }), masterKey: cfg.masterKey! });
-  const platform = await merchants.create({ name: "Game", chains: [{ chain: "local", payoutAddress: (await fx.merchant.getAddress()).toLowerCase() }] });
-  platformKey = (await merchants.createApiKey(platform.id, { mode: "test" })).key;
-  await db.close();
-  relayer = await startRelayer(cfg, { logger: silentLogger(), apiKeyMode: "test" });
-  // The desk accepts reservations signed by the platform's registered invoice signer, which the relayer holds.
-  const registration = (await api("GET", "/v1/merchant")).json.chains[0].registerSigner;
-  await wait(fx.merchant.sendTransaction({ to: registration.to, data: registration.data }));
-  const port = await freePort();
-  const endpoint = await api("POST", "/v1/webhook-endpoints", { url: `http://127.0.0.1:${port}/webhooks` });
-  receiver = await createWebhookReceiver({ port, secret: endpoint.json.secret, onEvent: (event) => void received.push(event), print: () => undefined });
+  // The platform is a merchant; the desk accepts reservations signed by its registered invoice signer, which the relayer holds.
+  stack = await startRelayerStack(node, fx, { name: "Game", received, chain: { acceptorDeskAddress: fx.desk } });
   await addAcceptor(4);
   await addAcceptor(5);
 }, 120_000);
 
 afterAll(async () => {
-  await relayer?.stop();
-  await receiver?.close();
+  await stack?.close();
   await node?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe("P2P orders on a Hardhat node", () => {
