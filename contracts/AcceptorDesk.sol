@@ -3,7 +3,7 @@ pragma solidity 0.8.29;
 
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {AcceptorLiquidity} from "./AcceptorLiquidity.sol";
-import {AcceptorOrders} from "./AcceptorOrders.sol";
+import {AcceptorOrderOpening} from "./AcceptorOrderOpening.sol";
 import {TypedDataDomain} from "./TypedDataDomain.sol";
 import {IAcceptorDeskVault} from "./interfaces/IAcceptorDeskVault.sol";
 
@@ -15,10 +15,11 @@ import {IAcceptorDeskVault} from "./interfaces/IAcceptorDeskVault.sol";
 /// signers it reads. Kept out of the vault: the vault is close to the EIP-170 size limit, and a reservation
 /// here costs a fraction of opening a vault escrow (docs/decisions/011-acceptor-desk.md). The parts:
 /// {AcceptorLiquidity} (free balances, platform trust, deferred payouts), {AcceptorReservationAuth} (the
-/// platform's signature over a reservation or a batch), {AcceptorOrders} (orders in slots) and, here, the
+/// platform's signature over a reservation or a batch), {AcceptorOrders} (orders in slots and the actions
+/// on open ones), {AcceptorOrderOpening} (reservations and withdrawal orders) and, here, the
 /// signature-authorised twins of every party action (EIP-712 on EVM chains, TIP-712 on TRON through
 /// {TypedDataDomain}), with a Permit2-style nonce bitmap as the vault's {SignedActions}.
-contract AcceptorDesk is AcceptorOrders {
+contract AcceptorDesk is AcceptorOrderOpening {
     /// @notice The EIP-712 domain name wallets show when signing for the desk.
     string public constant DOMAIN_NAME = "AcceptorDesk";
     /// @notice The EIP-712 domain version.
